@@ -1,0 +1,244 @@
+// sortd: what goes into the station core (events) and what comes out of it (effects).
+// The core is a pure state machine: Core::handle(event, now) -> Effects. The daemon executes the
+// effects in a fixed order: the store operations first, in one durable transaction, and only
+// then the sort commands, print jobs and publications. See docs/design.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model.h"
+
+namespace sortd {
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+struct Code {
+  std::string text;
+  std::string symbology;  // AIM identifier without the ']' ("C1", "Q1", "d2"), or empty
+  bool operator==(const Code&) const = default;
+};
+
+// One read of one parcel by one scanner: one or more codes, or a no-read.
+struct ScanRead {
+  std::string scanner;
+  std::uint32_t tracking_id = 0;  // PLC tracking id of the parcel in the scan zone; 0 = none
+  std::vector<Code> codes;
+  bool no_read = false;
+};
+
+// Weight / size of a parcel from a scale or DWS, by PLC tracking id.
+struct ParcelMeasured {
+  std::uint32_t tracking_id = 0;
+  std::int32_t weight_g = 0;
+  std::int32_t length_mm = 0, width_mm = 0, height_mm = 0;
+};
+
+enum class DivertOutcome : std::uint8_t { Diverted = 1, Recirculated = 2, Rejected = 3, Lost = 4 };
+const char* to_string(DivertOutcome o);
+
+struct SortAcked {
+  std::uint32_t seq = 0;
+};
+
+struct DivertConfirmed {
+  std::uint32_t seq = 0;
+  std::uint32_t tracking_id = 0;
+  int chute = 0;
+  DivertOutcome outcome = DivertOutcome::Diverted;
+};
+
+// A sort command that got no acknowledgement in time (from the sorter driver).
+struct SortTimedOut {
+  std::uint32_t seq = 0;
+};
+
+struct ChuteState {
+  int chute = 0;
+  bool full = false;
+  bool enabled = true;
+};
+
+enum class DeviceKind : std::uint8_t { Scanner, Printer, Sorter };
+const char* to_string(DeviceKind k);
+
+struct DeviceStatus {
+  std::string device;  // configured name
+  DeviceKind kind = DeviceKind::Scanner;
+  bool up = true;
+  std::string detail;  // e.g. "paper out", "connection refused"
+};
+
+enum class JobOutcome : std::uint8_t { Queued = 0, Printed, Failed, Held, Cancelled };
+const char* to_string(JobOutcome o);
+
+struct PrintFinished {
+  std::uint64_t job_id = 0;
+  JobOutcome outcome = JobOutcome::Printed;
+  std::string printer;
+  std::string detail;
+};
+
+// Orders imported, cancelled or held come in through the core so that it sees them in order
+// with the reads. (Bulk import writes the store itself and then sends the orders here.)
+struct OrdersUpserted {
+  std::vector<Order> orders;
+};
+struct OrderStatusSet {
+  std::string order_id;
+  OrderStatus status = OrderStatus::Active;
+  std::string user;
+};
+
+struct LaneSet {
+  int lane = 0;
+  bool enabled = true;
+  std::string user;
+};
+
+struct Tick {};
+
+using Event =
+    std::variant<ScanRead, ParcelMeasured, SortAcked, DivertConfirmed, SortTimedOut, ChuteState,
+                 DeviceStatus, PrintFinished, OrdersUpserted, OrderStatusSet, LaneSet, Tick>;
+
+// ---------------------------------------------------------------------------------------------
+// Effects
+
+// A parcel's state in the store.
+enum class ParcelState : std::uint8_t {
+  Decided = 1,    // decision stored, sort command about to leave
+  Commanded = 2,  // PLC acknowledged the command
+  Diverted = 3,   // final: in its lane
+  Exception = 4,  // final: in an exception lane (or manual sort)
+};
+const char* to_string(ParcelState s);
+
+// Store operations. The store writes all operations of one event in one transaction.
+struct StoreRead {
+  std::uint64_t read_id = 0;
+  std::uint64_t parcel_id = 0;
+  TimeMs time = 0;
+  ScanRead read;
+};
+struct StoreDecision {
+  std::uint64_t parcel_id = 0;
+  std::string order_id;  // empty when not identified
+  std::uint32_t tracking_id = 0;
+  int attempt = 0;  // 0 = first decision, n = after n recirculations
+  TimeMs time = 0;
+  std::string courier;
+  int lane = 0, chute = 0;
+  ExceptionKind exception = ExceptionKind::None;
+  std::string reason;
+  std::string candidates_json;  // ranked candidates and exclusions (see to_json(Decision))
+  std::int32_t weight_g = 0;
+};
+struct StoreSortCommand {
+  std::uint32_t seq = 0;
+  std::uint64_t parcel_id = 0;
+  std::uint32_t tracking_id = 0;
+  int chute = 0;
+  TimeMs time = 0;
+};
+struct StoreSortAck {
+  std::uint32_t seq = 0;
+  TimeMs time = 0;
+};
+struct StoreConfirmation {
+  std::uint32_t seq = 0;
+  std::uint64_t parcel_id = 0;  // 0 when the seq matched no parcel
+  std::uint32_t tracking_id = 0;
+  int chute = 0;
+  DivertOutcome outcome = DivertOutcome::Diverted;
+  TimeMs time = 0;
+};
+struct StoreParcelState {
+  std::uint64_t parcel_id = 0;
+  ParcelState state = ParcelState::Decided;
+  ExceptionKind exception = ExceptionKind::None;
+  int lane = 0;
+  TimeMs time = 0;
+};
+// Signed change to a courier's capacity use on a local day.
+struct StoreCapacity {
+  std::int32_t day = 0;
+  std::string courier;
+  std::int32_t parcels = 0;
+  std::int64_t grams = 0;
+};
+struct StoreLane {
+  int lane = 0;
+  bool enabled = true;
+  std::int32_t fill_count = 0;
+  std::int64_t fill_grams = 0;
+};
+struct StoreLabelJob {
+  std::uint64_t job_id = 0;
+  std::uint64_t parcel_id = 0;
+  std::string kind;  // parcel | bag | lane
+  std::string printer;
+  JobOutcome outcome = JobOutcome::Queued;
+  std::string detail;
+  TimeMs time = 0;
+};
+struct StoreOrderStatus {
+  std::string order_id;
+  OrderStatus status = OrderStatus::Active;
+};
+struct StoreAlarm {
+  std::string key;  // stable id, e.g. "printer:zebra1:paper_out"
+  bool raised = true;
+  std::string severity;  // info | warning | error
+  std::string text;
+  TimeMs time = 0;
+};
+struct StoreAudit {
+  std::string user, action, detail;
+  TimeMs time = 0;
+};
+
+using StoreOp = std::variant<StoreRead, StoreDecision, StoreSortCommand, StoreSortAck,
+                             StoreConfirmation, StoreParcelState, StoreCapacity, StoreLane,
+                             StoreLabelJob, StoreOrderStatus, StoreAlarm, StoreAudit>;
+
+struct SortCommand {
+  std::uint32_t seq = 0;
+  std::uint32_t tracking_id = 0;
+  int chute = 0;
+};
+
+// A label to print. Carries what the template needs so that printing needs no lookups.
+struct PrintJob {
+  std::uint64_t job_id = 0;
+  std::uint64_t parcel_id = 0;
+  std::string kind = "parcel";  // parcel | bag | lane
+  std::string courier;          // courier id
+  int lane = 0;
+  ExceptionKind exception = ExceptionKind::None;
+  std::string reason;
+  Order order;  // empty id for exception labels without an order
+  std::int32_t weight_g = 0;
+};
+
+struct Publish {
+  std::string topic;  // e.g. "parcel.decided", "lane", "alarm"
+  std::string json;   // body without the bus sequence number; the bus adds seq and time
+};
+
+struct Effects {
+  std::vector<StoreOp> store;
+  std::vector<SortCommand> sort;
+  std::vector<PrintJob> print;
+  std::vector<Publish> publish;
+  std::vector<std::string> log;  // one line per parcel outcome etc., for the journal
+
+  bool empty() const {
+    return store.empty() && sort.empty() && print.empty() && publish.empty() && log.empty();
+  }
+};
+
+}  // namespace sortd

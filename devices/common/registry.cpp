@@ -1,0 +1,30 @@
+// The one place where driver names map to drivers (like gpsd's drivers/drivers.c). To add a
+// driver: implement sortd::dev::Driver in its family's folder, declare its DriverInfo there,
+// and list it below.
+#include "driver.h"
+
+namespace sortd::dev {
+
+// Each family's header declares a function returning its DriverInfo entries.
+// @registry-includes
+
+const std::vector<DriverInfo>& drivers() {
+  static const std::vector<DriverInfo> all = [] {
+    std::vector<DriverInfo> v;
+    auto add = [&v](std::vector<DriverInfo> more) {
+      for (auto& d : more) v.push_back(std::move(d));
+    };
+    (void)add;
+    // @registry-entries
+    return v;
+  }();
+  return all;
+}
+
+const DriverInfo* find_driver(const std::string& kind, const std::string& driver) {
+  for (const auto& d : drivers())
+    if (d.kind == kind && d.driver == driver) return &d;
+  return nullptr;
+}
+
+}  // namespace sortd::dev

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything sortd needs on Debian 12 (packages from Debian's archive, front-end
+# packages from npm), then configures and builds it. Safe to run again: it installs only what is
+# missing and rebuilds only what changed.
+#   scripts/setup.sh [build-dir]        (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ pkg-config clang-format
+  # libraries
+  libmodbus-dev libusb-1.0-0-dev libzmq3-dev cppzmq-dev libsqlite3-dev libboost-test-dev
+  libsystemd-dev nlohmann-json3-dev libtomlplusplus-dev libzint-dev libcairo2-dev libcli11-dev
+  libspdlog-dev
+  # tools the tests and simulators use
+  sqlite3 umockdev libumockdev-dev socat python3 python3-pymodbus python3-serial
+  python3-serial-asyncio python3-zmq libzxing-dev zxing-cpp-tools fonts-noto-cjk
+  nodejs npm chromium
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Front-end and browser-test packages (npm registry), where the project has them.
+for dir in hmi/web tests/browser; do
+  if [ -f "$dir/package.json" ]; then
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      echo "setup: npm install in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+    fi
+  fi
+done
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSORTD_WERROR=ON
+fi
+cmake --build "$BUILD_DIR" -j"$(nproc)"
