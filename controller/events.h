@@ -30,6 +30,14 @@ struct ScanRead {
   bool no_read = false;
 };
 
+// The PLC reports a parcel entering the scan zone with the tracking id it will follow the parcel
+// by. A read is paired with its induction explicitly: by the tracking id the reader echoes, or
+// else by the scan window of the induction (see StationConfig scan window); a missing read never
+// shifts the reads of the parcels behind it.
+struct ParcelInducted {
+  std::uint32_t tracking_id = 0;
+};
+
 // Weight / size of a parcel from a scale or DWS, by PLC tracking id.
 struct ParcelMeasured {
   std::uint32_t tracking_id = 0;
@@ -101,9 +109,9 @@ struct LaneSet {
 
 struct Tick {};
 
-using Event =
-    std::variant<ScanRead, ParcelMeasured, SortAcked, DivertConfirmed, SortTimedOut, ChuteState,
-                 DeviceStatus, PrintFinished, OrdersUpserted, OrderStatusSet, LaneSet, Tick>;
+using Event = std::variant<ScanRead, ParcelInducted, ParcelMeasured, SortAcked, DivertConfirmed,
+                           SortTimedOut, ChuteState, DeviceStatus, PrintFinished, OrdersUpserted,
+                           OrderStatusSet, LaneSet, Tick>;
 
 // ---------------------------------------------------------------------------------------------
 // Effects
