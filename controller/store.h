@@ -36,12 +36,15 @@ struct RecoveredState {
     std::int32_t weight_g = 0;
     std::int32_t day = 0;  // local day its capacity was reserved on
     ParcelState state = ParcelState::Decided;
+    ExceptionKind exception = ExceptionKind::None;  // of its last decision
   };
   std::vector<InFlight> in_flight;      // parcels Decided or Commanded, not yet final
   std::vector<StoreCapacity> capacity;  // totals per (day, courier)
   std::vector<StoreLane> lanes;
-  std::vector<std::pair<std::string, std::uint64_t>> order_parcels;  // order id -> parcel id
-  std::vector<StoreAlarm> alarms;                                    // raised and not cleared
+  // order id -> parcel id, for duplicate detection: orders whose parcel went to a courier (in
+  // flight, diverted, or sorted by hand); not those whose parcel ended in an exception.
+  std::vector<std::pair<std::string, std::uint64_t>> order_parcels;
+  std::vector<StoreAlarm> alarms;  // raised and not cleared
 };
 
 class Store {

@@ -1,0 +1,145 @@
+// sortd: the station core. One thread, a deterministic state machine: it takes events and the
+// time, and returns effects (store this, print that, send this sort command, publish these
+// updates). It does no I/O. See docs/design.md.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "events.h"
+#include "model.h"
+#include "orders.h"
+#include "routing.h"
+#include "store.h"
+
+namespace sortd {
+
+struct CoreOptions {
+  // Pairing of reads without a tracking id with PLC inductions: a read at time t belongs to the
+  // induction whose expected scan time (induction + scan_delay_ms) is nearest to t, within
+  // scan_tolerance_ms. An induction with no read by then is a no-read.
+  std::int32_t scan_delay_ms = 400;
+  std::int32_t scan_tolerance_ms = 300;
+  std::int32_t stats_interval_ms = 5000;
+  std::size_t recent_parcels = 20;  // kept for the snapshot / station screen
+};
+
+// Counters since start (or since recovery), for statistics and the snapshot.
+struct CoreStats {
+  std::uint64_t reads = 0, no_reads = 0, decided = 0, diverted = 0, recirculated = 0;
+  std::uint64_t exceptions = 0, overflowed = 0, labels = 0, labels_failed = 0;
+  std::map<std::string, std::uint64_t> exceptions_by_reason;
+  std::map<std::string, std::uint64_t> by_courier;
+  std::map<std::int64_t, std::uint64_t> per_hour;  // local hour start (ms) -> parcels decided
+};
+
+class Core {
+ public:
+  Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& recovered,
+       CoreOptions options = {});
+
+  Effects handle(const Event& event, TimeMs now);
+
+  // The whole state as the clone pattern's snapshot body (lanes, couriers, devices, alarms,
+  // statistics, recent parcels).
+  nlohmann::json snapshot(TimeMs now) const;
+
+  bool degraded() const { return !sorter_up_; }
+  const CoreStats& stats() const { return stats_; }
+  const CapacityLedger& ledger() const { return ledger_; }
+  const LaneAvailability& lanes() const { return avail_; }
+  std::size_t in_flight() const { return parcels_.size(); }
+  const Router& router() const { return router_; }
+
+ private:
+  struct Parcel {
+    std::uint64_t id = 0;
+    std::string order_id;
+    std::uint32_t tracking_id = 0;
+    std::uint32_t seq = 0;
+    std::string courier;  // reserved courier; empty for exceptions
+    int lane = 0, chute = 0, attempt = 0;
+    std::int32_t weight_g = 0;
+    std::int32_t day = 0;
+    ExceptionKind exception = ExceptionKind::None;
+    ParcelState state = ParcelState::Decided;
+    std::string labelled;  // courier of the last label printed for it
+  };
+  struct Measure {
+    std::int32_t weight_g = 0, length_mm = 0, width_mm = 0, height_mm = 0;
+  };
+
+  void on(const ScanRead& e, TimeMs now, Effects& fx);
+  void on(const ParcelInducted& e, TimeMs now, Effects& fx);
+  void on(const ParcelMeasured& e, TimeMs now, Effects& fx);
+  void on(const SortAcked& e, TimeMs now, Effects& fx);
+  void on(const DivertConfirmed& e, TimeMs now, Effects& fx);
+  void on(const SortTimedOut& e, TimeMs now, Effects& fx);
+  void on(const ChuteState& e, TimeMs now, Effects& fx);
+  void on(const DeviceStatus& e, TimeMs now, Effects& fx);
+  void on(const PrintFinished& e, TimeMs now, Effects& fx);
+  void on(const OrdersUpserted& e, TimeMs now, Effects& fx);
+  void on(const OrderStatusSet& e, TimeMs now, Effects& fx);
+  void on(const LaneSet& e, TimeMs now, Effects& fx);
+  void on(const Tick& e, TimeMs now, Effects& fx);
+
+  // Identify the parcel of a read: the order, or the exception that stops it.
+  ExceptionKind identify(const ScanRead& r, std::optional<Order>& order) const;
+  // Decide (or re-decide) a parcel and emit its decision, sort command and label.
+  void decide(Parcel& p, const std::optional<Order>& order, ExceptionKind exception,
+              std::string reason, TimeMs now, Effects& fx, const ScanRead* read);
+  void finish(Parcel& p, ParcelState state, ExceptionKind exception, int lane, TimeMs now,
+              Effects& fx, const char* outcome);
+  void reserve(Parcel& p, const std::string& courier, TimeMs now, Effects& fx);
+  void release(Parcel& p, Effects& fx);
+  void roll_day(TimeMs now);
+  void raise_alarm(const std::string& key, bool raised, const std::string& severity,
+                   const std::string& text, TimeMs now, Effects& fx);
+  void publish_lane(std::size_t lane_index, Effects& fx) const;
+  void publish_courier(std::size_t courier_index, TimeMs now, Effects& fx) const;
+  nlohmann::json lane_json(std::size_t lane_index) const;
+  nlohmann::json courier_json(std::size_t courier_index, TimeMs now) const;
+  nlohmann::json stats_json() const;
+  std::uint32_t next_seq();
+  std::size_t lane_index(int lane_id) const;
+  int courier_index(const std::string& id) const;
+
+  const StationConfig& cfg_;
+  OrderBook& orders_;
+  CoreOptions opt_;
+  Router router_;
+
+  CapacityLedger ledger_;
+  LaneAvailability avail_;
+  std::vector<std::uint8_t> enabled_by_operator_;  // per lane index
+  std::vector<std::uint8_t> chute_full_;           // per lane index
+  std::vector<std::int32_t> lane_fill_;            // parcels in the lane (current bag)
+  std::vector<std::int64_t> lane_grams_;
+  std::unordered_map<int, std::size_t> lane_by_chute_, lane_by_id_;
+
+  std::map<std::uint64_t, Parcel> parcels_;  // in flight, by parcel id
+  std::unordered_map<std::uint32_t, std::uint64_t> by_seq_;
+  std::unordered_map<std::uint32_t, std::uint64_t> by_tracking_;
+  std::unordered_map<std::string, std::uint64_t> order_parcel_;  // order -> its parcel
+  std::map<std::uint32_t, TimeMs> inducted_;                     // tracking id -> induction time
+  std::unordered_map<std::uint32_t, Measure> measured_;
+
+  std::uint64_t next_parcel_id_ = 1, next_read_id_ = 1, next_job_id_ = 1;
+  std::uint32_t next_seq_ = 1;
+  bool sorter_up_ = false;
+  bool has_sorter_ = false;
+  std::vector<StoreCapacity> recovered_capacity_;  // per (day, courier) at start
+  std::map<std::string, nlohmann::json> devices_;
+  std::map<std::string, nlohmann::json> alarms_;
+  std::deque<nlohmann::json> recent_;
+  CoreStats stats_;
+  TimeMs last_stats_ = 0;
+};
+
+}  // namespace sortd
