@@ -2,11 +2,11 @@
 // driver: implement sortd::dev::Driver in its family's folder, declare its DriverInfo there,
 // and list it below.
 #include "driver.h"
+// Each family's header declares a function returning its DriverInfo entries.
+#include "sim_drivers.h"
+// @registry-includes
 
 namespace sortd::dev {
-
-// Each family's header declares a function returning its DriverInfo entries.
-// @registry-includes
 
 const std::vector<DriverInfo>& drivers() {
   static const std::vector<DriverInfo> all = [] {
@@ -14,7 +14,7 @@ const std::vector<DriverInfo>& drivers() {
     auto add = [&v](std::vector<DriverInfo> more) {
       for (auto& d : more) v.push_back(std::move(d));
     };
-    (void)add;
+    add(sim_drivers());
     // @registry-entries
     return v;
   }();

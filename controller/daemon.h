@@ -1,0 +1,97 @@
+// sortd: the daemon. One event loop thread owns the station core, the store and the ZeroMQ
+// sockets; each device driver runs in a thread of its own and talks to the loop over inproc
+// sockets. The loop hands each event to the core and executes its effects in a fixed order:
+// store (one durable transaction) first, then sort commands, print jobs, publications.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "config.h"
+#include "core.h"
+#include "core_replay.h"
+#include "orders.h"
+#include "store.h"
+
+namespace sortd {
+
+struct DaemonOptions {
+  std::string config_path;
+  std::string db_path;
+  std::vector<std::string> import_files;  // imported at start
+  bool all_or_nothing = false;            // refuse an order file that has any bad row
+  std::size_t demo_orders = 0;            // load this many demo orders into an empty store
+  std::uint64_t demo_seed = 42;
+  std::string record_path;  // record every event handed to the core
+  double run_seconds = 0;   // stop after this long (tests); 0 = until a signal
+  int tick_ms = 100;
+};
+
+// Latency from an event's arrival to its effects executed (durable commit included), in µs.
+struct LatencyStats {
+  std::vector<std::int64_t> samples;
+  void add(std::int64_t us) { samples.push_back(us); }
+  // p in [0, 1]; sorts a copy.
+  std::int64_t percentile(double p) const;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions opt);
+  ~Daemon();
+
+  // Loads and checks everything (config, devices, store, orders) and throws ConfigError /
+  // StoreError / std::runtime_error when the station cannot start. Nothing runs half-configured.
+  void start();
+  // Runs the event loop until stop() (or run_seconds). Returns the exit code.
+  int run();
+  void stop() { stopping_ = true; }
+
+  Core& core() { return *core_; }
+  Store& store() { return *store_; }
+  const StationConfig& config() const { return cfg_; }
+  const LatencyStats& decision_latency() const { return latency_; }
+  zmq::context_t& zmq() { return zmq_; }
+
+  // Hands one event to the core and executes the effects. Used by the loop, by the bus for
+  // commands, and by tests.
+  Effects dispatch(const Event& e, TimeMs now);
+
+  // Extra sockets polled by the loop (the bus): handler called when readable.
+  void add_socket(zmq::socket_t& s, std::function<void()> on_readable);
+  // Called for every publication, in order, after the store commit (the bus).
+  std::function<void(const Publish&)> on_publish;
+
+  static TimeMs now_ms();
+
+ private:
+  void start_devices();
+  void execute(Effects& fx);
+  void checkpoint_if_idle(std::int64_t idle_ms);
+
+  DaemonOptions opt_;
+  StationConfig cfg_;
+  std::unique_ptr<Store> store_;
+  OrderBook orders_;
+  std::unique_ptr<Core> core_;
+  std::unique_ptr<Recorder> recorder_;
+  zmq::context_t zmq_;
+  std::unique_ptr<zmq::socket_t> events_;
+  struct DeviceThread;
+  std::vector<std::unique_ptr<DeviceThread>> devices_;
+  std::vector<std::pair<zmq::socket_t*, std::function<void()>>> extra_;
+  std::atomic<bool> stopping_{false};
+  bool store_failed_ = false;
+  std::uint64_t commits_since_checkpoint_ = 0;
+  LatencyStats latency_;
+};
+
+// Checks the [[devices]] of a configuration against the driver registry; throws ConfigError.
+void check_devices(const StationConfig& cfg);
+
+}  // namespace sortd
