@@ -78,6 +78,24 @@ Core::Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& re
                             [](const auto& d) { return d.kind == "sorter"; });
 }
 
+void Core::carry_over(const Core& old) {
+  devices_ = old.devices_;
+  alarms_ = old.alarms_;
+  sorter_up_ = old.sorter_up_;
+  inducted_ = old.inducted_;
+  measured_ = old.measured_;
+  stats_ = old.stats_;
+  recent_ = old.recent_;
+  last_stats_ = old.last_stats_;
+  for (std::size_t i = 0; i < old.cfg_.lanes.size(); ++i) {
+    if (!old.chute_full_[i]) continue;
+    auto it = lane_by_chute_.find(old.cfg_.lanes[i].chute);
+    if (it == lane_by_chute_.end()) continue;
+    chute_full_[it->second] = 1;
+    avail_.full[it->second] = 1;
+  }
+}
+
 std::size_t Core::lane_index(int lane_id) const {
   auto it = lane_by_id_.find(lane_id);
   return it == lane_by_id_.end() ? cfg_.lanes.size() : it->second;

@@ -46,6 +46,11 @@ class Core {
 
   Effects handle(const Event& event, TimeMs now);
 
+  // After a new configuration is activated: take over what `old` knew at run time that the
+  // store does not hold (device links, chute-full bits, parcels inducted but not read yet,
+  // measurements, statistics, the recent parcels).
+  void carry_over(const Core& old);
+
   // The whole state as the clone pattern's snapshot body (lanes, couriers, devices, alarms,
   // statistics, recent parcels).
   nlohmann::json snapshot(TimeMs now) const;

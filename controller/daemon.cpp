@@ -83,8 +83,8 @@ Daemon::~Daemon() {
 }
 
 void Daemon::start() {
-  cfg_ = load_config_file(opt_.config_path);
-  check_devices(cfg_);
+  cfg_ = std::make_unique<StationConfig>(load_config_file(opt_.config_path));
+  check_devices(*cfg_);
   store_ = std::make_unique<Store>(opt_.db_path);
 
   json orders_source = json::object();
@@ -113,10 +113,9 @@ void Daemon::start() {
   spdlog::info("store {}: {} orders, {} parcels in flight recovered", opt_.db_path, n,
                rec.in_flight.size());
 
-  CoreOptions copt;
-  if (cfg_.scan_delay_ms > 0) copt.scan_delay_ms = cfg_.scan_delay_ms;
-  if (cfg_.scan_tolerance_ms > 0) copt.scan_tolerance_ms = cfg_.scan_tolerance_ms;
-  core_ = std::make_unique<Core>(cfg_, orders_, rec, copt);
+  if (cfg_->scan_delay_ms > 0) core_options_.scan_delay_ms = cfg_->scan_delay_ms;
+  if (cfg_->scan_tolerance_ms > 0) core_options_.scan_tolerance_ms = cfg_->scan_tolerance_ms;
+  core_ = std::make_unique<Core>(*cfg_, orders_, rec, core_options_);
 
   if (!opt_.record_path.empty()) {
     recorder_ = std::make_unique<Recorder>(
@@ -133,7 +132,7 @@ void Daemon::start() {
 }
 
 void Daemon::start_devices() {
-  for (const auto& d : cfg_.devices) {
+  for (const auto& d : cfg_->devices) {
     const dev::DriverInfo* info = dev::find_driver(d.kind, d.driver);
     auto t = std::make_unique<DeviceThread>();
     t->cfg = d;
@@ -142,7 +141,7 @@ void Daemon::start_devices() {
     t->commands->set(zmq::sockopt::linger, 0);
     t->commands->set(zmq::sockopt::sndhwm, 10000);
     t->commands->bind(endpoint);
-    std::shared_ptr<dev::Driver> driver = info->make(d, cfg_);
+    std::shared_ptr<dev::Driver> driver = info->make(d, *cfg_);
     t->thread = std::jthread([this, driver, endpoint, name = d.name](std::stop_token st) {
       try {
         dev::DriverIo io(zmq_, kEventsEndpoint, endpoint);
@@ -154,6 +153,18 @@ void Daemon::start_devices() {
     spdlog::info("device {}: {} driver '{}' started", d.name, d.kind, d.driver);
     devices_.push_back(std::move(t));
   }
+}
+
+void Daemon::activate(StationConfig cfg) {
+  // The new core starts from the durable state, as after a restart, and takes over what the
+  // old one knew of the devices and the belt.
+  auto next_cfg = std::make_unique<StationConfig>(std::move(cfg));
+  auto next = std::make_unique<Core>(*next_cfg, orders_, store_->recover(), core_options_);
+  next->carry_over(*core_);
+  core_ = std::move(next);
+  cfg_ = std::move(next_cfg);
+  spdlog::info("configuration {} activated: {} couriers, {} lanes", cfg_->source,
+               cfg_->couriers.size(), cfg_->lanes.size());
 }
 
 void Daemon::add_socket(zmq::socket_t& s, std::function<void()> on_readable) {

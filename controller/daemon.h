@@ -54,13 +54,21 @@ class Daemon {
 
   Core& core() { return *core_; }
   Store& store() { return *store_; }
-  const StationConfig& config() const { return cfg_; }
+  const StationConfig& config() const { return *cfg_; }
   const LatencyStats& decision_latency() const { return latency_; }
   zmq::context_t& zmq() { return zmq_; }
 
   // Hands one event to the core and executes the effects. Used by the loop, by the bus for
   // commands, and by tests.
   Effects dispatch(const Event& e, TimeMs now);
+
+  // Replace the station configuration (a new sort plan, or a SIGHUP reload) without stopping:
+  // the new configuration must be valid (load_config_file + check_devices); the core is
+  // rebuilt from the store's durable state, so parcels in flight carry on. Device drivers keep
+  // running with the options they started with.
+  void activate(StationConfig cfg);
+  const OrderBook& orders() const { return orders_; }
+  OrderBook& orders() { return orders_; }
 
   // Extra sockets polled by the loop (the bus): handler called when readable.
   void add_socket(zmq::socket_t& s, std::function<void()> on_readable);
@@ -75,7 +83,8 @@ class Daemon {
   void checkpoint_if_idle(std::int64_t idle_ms);
 
   DaemonOptions opt_;
-  StationConfig cfg_;
+  std::unique_ptr<StationConfig> cfg_;  // the core refers to it: replaced only with the core
+  CoreOptions core_options_;
   std::unique_ptr<Store> store_;
   OrderBook orders_;
   std::unique_ptr<Core> core_;
