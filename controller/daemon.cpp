@@ -113,8 +113,8 @@ void Daemon::start() {
   spdlog::info("store {}: {} orders, {} parcels in flight recovered", opt_.db_path, n,
                rec.in_flight.size());
 
-  if (cfg_->scan_delay_ms > 0) core_options_.scan_delay_ms = cfg_->scan_delay_ms;
-  if (cfg_->scan_tolerance_ms > 0) core_options_.scan_tolerance_ms = cfg_->scan_tolerance_ms;
+  core_options_.scan_delay_ms = cfg_->scan_delay_ms;
+  core_options_.scan_tolerance_ms = cfg_->scan_tolerance_ms;
   core_ = std::make_unique<Core>(*cfg_, orders_, rec, core_options_);
 
   if (!opt_.record_path.empty()) {
@@ -172,17 +172,29 @@ void Daemon::add_socket(zmq::socket_t& s, std::function<void()> on_readable) {
 }
 
 Effects Daemon::dispatch(const Event& e, TimeMs now) {
-  const std::int64_t t0 = steady_us();
   if (recorder_) recorder_->write(now, e);
   Effects fx = core_->handle(e, now);
   execute(fx);
-  if (std::holds_alternative<ScanRead>(e)) {
+  return fx;
+}
+
+void Daemon::dispatch_batch(const std::vector<Event>& events, TimeMs now) {
+  const std::int64_t t0 = steady_us();
+  Effects all;
+  std::size_t reads = 0;
+  for (const auto& e : events) {
+    if (recorder_) recorder_->write(now, e);
+    all.append(core_->handle(e, now));
+    reads += std::holds_alternative<ScanRead>(e);
+  }
+  execute(all);
+  if (reads) {
     if (latency_.samples.size() >= kLatencyWindow)
       latency_.samples.erase(latency_.samples.begin(),
                              latency_.samples.begin() + kLatencyWindow / 2);
-    latency_.add(steady_us() - t0);
+    const std::int64_t us = steady_us() - t0;
+    for (std::size_t i = 0; i < reads; ++i) latency_.add(us);
   }
-  return fx;
 }
 
 void Daemon::execute(Effects& fx) {
@@ -246,6 +258,7 @@ int Daemon::run() {
   std::int64_t last_tick = started, last_event = started, last_watchdog = started,
                last_report = started;
   std::vector<zmq::pollitem_t> items;
+  std::vector<Event> batch;
   while (!stopping_) {
     const std::int64_t now_us = steady_us();
     if (opt_.run_seconds > 0 && now_us - started >= std::int64_t(opt_.run_seconds * 1e6)) break;
@@ -257,16 +270,18 @@ int Daemon::run() {
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms));
 
     if (items[0].revents & ZMQ_POLLIN) {
+      batch.clear();
       for (int i = 0; i < 256; ++i) {
         zmq::message_t msg;
         if (!events_->recv(msg, zmq::recv_flags::dontwait)) break;
         try {
-          dispatch(decode_event(msg.to_string_view()), now_ms());
+          batch.push_back(decode_event(msg.to_string_view()));
         } catch (const CodecError& e) {
           spdlog::warn("event from a driver refused: {}: {}", e.what(), msg.to_string());
         }
-        last_event = steady_us();
       }
+      if (!batch.empty()) dispatch_batch(batch, now_ms());
+      last_event = steady_us();
     }
     for (std::size_t i = 1; i < items.size(); ++i)
       if (items[i].revents & ZMQ_POLLIN) extra_[i - 1].second();

@@ -58,9 +58,13 @@ class Daemon {
   const LatencyStats& decision_latency() const { return latency_; }
   zmq::context_t& zmq() { return zmq_; }
 
-  // Hands one event to the core and executes the effects. Used by the loop, by the bus for
-  // commands, and by tests.
+  // Hands one event to the core and executes the effects. Used by the bus for commands, and
+  // by tests.
   Effects dispatch(const Event& e, TimeMs now);
+  // Group commit: hands several events to the core in order, writes all their store
+  // operations in one durable transaction, then sends all their commands. The loop uses this
+  // for everything the drivers queued since the last poll.
+  void dispatch_batch(const std::vector<Event>& events, TimeMs now);
 
   // Replace the station configuration (a new sort plan, or a SIGHUP reload) without stopping:
   // the new configuration must be valid (load_config_file + check_devices); the core is

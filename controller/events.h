@@ -144,6 +144,7 @@ struct StoreDecision {
   std::string reason;
   std::string candidates_json;  // ranked candidates and exclusions (see to_json(Decision))
   std::int32_t weight_g = 0;
+  std::int32_t day = 0;  // local day the courier's capacity was reserved on (RecoveredState)
 };
 struct StoreSortCommand {
   std::uint32_t seq = 0;
@@ -247,6 +248,9 @@ struct Effects {
   bool empty() const {
     return store.empty() && sort.empty() && print.empty() && publish.empty() && log.empty();
   }
+  // Appends another event's effects after these (group commit: several events, one
+  // transaction, then all their commands).
+  void append(Effects&& more);
 };
 
 }  // namespace sortd

@@ -56,4 +56,20 @@ const char* to_string(ParcelState s) {
   return "unknown";
 }
 
+void Effects::append(Effects&& more) {
+  auto move_all = [](auto& into, auto& from) {
+    if (into.empty()) {
+      into = std::move(from);
+    } else {
+      into.insert(into.end(), std::make_move_iterator(from.begin()),
+                  std::make_move_iterator(from.end()));
+    }
+  };
+  move_all(store, more.store);
+  move_all(sort, more.sort);
+  move_all(print, more.print);
+  move_all(publish, more.publish);
+  move_all(log, more.log);
+}
+
 }  // namespace sortd

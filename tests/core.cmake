@@ -1,0 +1,13 @@
+# The station core: lifecycle, pairing, recovery, determinism; and the replay regression logs.
+sortd_add_test(test_core SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_core.cpp
+  LIBS sortd_core LABELS core)
+
+# Recorded event logs replayed through the real daemon binary and compared with their expected
+# decisions (like gpsd's test/daemon/*.log + .chk). Regenerate: scripts/regen-replay.sh
+file(GLOB _replays CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/replay/*.events)
+foreach(_r IN LISTS _replays)
+  get_filename_component(_n ${_r} NAME_WE)
+  string(REGEX REPLACE "\\.events$" ".expected" _e ${_r})
+  add_test(NAME replay_${_n} COMMAND sortd --replay ${_r} --expect ${_e})
+  set_tests_properties(replay_${_n} PROPERTIES LABELS "core;replay" TIMEOUT 300)
+endforeach()
