@@ -162,9 +162,9 @@ void Core::on(const ScanRead& r, TimeMs now, Effects& fx) {
 
   // Pair the read with the parcel the PLC is tracking.
   if (read.tracking_id == 0 && !inducted_.empty()) {
-    const TimeMs expect_offset = opt_.scan_delay_ms;
+    const TimeMs expect_offset = cfg_.scan_delay_ms;
     std::uint32_t best = 0;
-    TimeMs best_err = opt_.scan_tolerance_ms + 1;
+    TimeMs best_err = cfg_.scan_tolerance_ms + 1;
     for (const auto& [tid, t] : inducted_) {
       TimeMs err = std::llabs(now - (t + expect_offset));
       if (err < best_err) best = tid, best_err = err;
@@ -628,7 +628,7 @@ void Core::on(const LaneSet& e, TimeMs now, Effects& fx) {
 void Core::on(const Tick&, TimeMs now, Effects& fx) {
   // Inductions whose scan window closed without a read are no-reads: send them to the no-read
   // lane explicitly rather than let the reads of the parcels behind them shift.
-  const TimeMs late = opt_.scan_delay_ms + opt_.scan_tolerance_ms;
+  const TimeMs late = cfg_.scan_delay_ms + cfg_.scan_tolerance_ms;
   for (auto it = inducted_.begin(); it != inducted_.end();) {
     if (now - it->second <= late) {
       ++it;

@@ -20,12 +20,11 @@
 
 namespace sortd {
 
+// Pairing of reads without a tracking id with PLC inductions (StationConfig scan_delay_ms and
+// scan_tolerance_ms): a read at time t belongs to the induction whose expected scan time
+// (induction + scan_delay_ms) is nearest to t, within scan_tolerance_ms. An induction with no
+// read by then is a no-read.
 struct CoreOptions {
-  // Pairing of reads without a tracking id with PLC inductions: a read at time t belongs to the
-  // induction whose expected scan time (induction + scan_delay_ms) is nearest to t, within
-  // scan_tolerance_ms. An induction with no read by then is a no-read.
-  std::int32_t scan_delay_ms = 400;
-  std::int32_t scan_tolerance_ms = 300;
   std::int32_t stats_interval_ms = 5000;
   std::size_t recent_parcels = 20;  // kept for the snapshot / station screen
 };
@@ -93,6 +92,10 @@ class Core {
   void on(const OrderStatusSet& e, TimeMs now, Effects& fx);
   void on(const LaneSet& e, TimeMs now, Effects& fx);
   void on(const Tick& e, TimeMs now, Effects& fx);
+  // --- Operator commands from the bus (controller/core_commands.cpp) ---
+  void on(const AlarmAck& e, TimeMs now, Effects& fx);
+  void on(const LabelReprint& e, TimeMs now, Effects& fx);
+  // --- end of operator commands ---
 
   // Identify the parcel of a read: the order, or the exception that stops it.
   ExceptionKind identify(const ScanRead& r, std::optional<Order>& order) const;

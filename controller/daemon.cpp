@@ -113,8 +113,6 @@ void Daemon::start() {
   spdlog::info("store {}: {} orders, {} parcels in flight recovered", opt_.db_path, n,
                rec.in_flight.size());
 
-  core_options_.scan_delay_ms = cfg_->scan_delay_ms;
-  core_options_.scan_tolerance_ms = cfg_->scan_tolerance_ms;
   core_ = std::make_unique<Core>(*cfg_, orders_, rec, core_options_);
 
   if (!opt_.record_path.empty()) {
@@ -165,6 +163,12 @@ void Daemon::activate(StationConfig cfg) {
   cfg_ = std::move(next_cfg);
   spdlog::info("configuration {} activated: {} couriers, {} lanes", cfg_->source,
                cfg_->couriers.size(), cfg_->lanes.size());
+}
+
+void Daemon::stop_devices() {
+  for (auto& d : devices_) d->thread.request_stop();
+  for (auto& d : devices_)
+    if (d->thread.joinable()) d->thread.join();
 }
 
 void Daemon::add_socket(zmq::socket_t& s, std::function<void()> on_readable) {
@@ -290,6 +294,7 @@ int Daemon::run() {
     if (t - last_tick >= opt_.tick_ms * 1000) {
       dispatch(Tick{}, now_ms());
       last_tick = t;
+      if (on_tick) on_tick();
     }
     checkpoint_if_idle((t - last_event) / 1000);
     if (watchdog && t - last_watchdog >= std::int64_t(watchdog_us / 2)) {

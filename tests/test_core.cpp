@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "core.h"
 #include "core_replay.h"
+#include "print.h"
 #include "store.h"
 
 using namespace sortd;
@@ -28,6 +29,7 @@ StationConfig small_station() {
   cfg.scan_delay_ms = 400;
   cfg.scan_tolerance_ms = 200;
   cfg.policies.recirculation_limit = 2;
+  cfg.policies.weights.capacity = 0;  // capacity only excludes here: the spill is what we test
   cfg.policies.origin_province = "浙江省";
   Courier a;
   a.id = "a";
