@@ -154,6 +154,10 @@ struct Policies {
 struct StationConfig {
   std::string source;  // file it was read from
   std::string station_id, station_name;
+  // Scan window ([station] scan_delay_ms / scan_tolerance_ms): a read without a tracking id is
+  // paired with the induction it follows by scan_delay_ms, give or take scan_tolerance_ms.
+  std::int32_t scan_delay_ms = 0;
+  std::int32_t scan_tolerance_ms = 500;
   Policies policies;
   std::vector<Courier> couriers;
   std::vector<Lane> lanes;
