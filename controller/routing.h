@@ -22,7 +22,8 @@ struct LaneAvailability {
   std::vector<std::uint8_t> enabled;  // operator / config
   std::vector<std::uint8_t> full;     // chute-full from the PLC, or no open bag
   bool usable(std::size_t lane_index) const {
-    return lane_index < enabled.size() && enabled[lane_index] && !full[lane_index];
+    return lane_index < enabled.size() && enabled[lane_index] &&
+           !(lane_index < full.size() && full[lane_index]);
   }
   static LaneAvailability all_open(const StationConfig& cfg);
 };
