@@ -124,6 +124,16 @@ struct EventToJson {
     return {{"type", "lane_set"}, {"lane", e.lane}, {"enabled", e.enabled}, {"user", e.user}};
   }
   json operator()(const Tick&) const { return {{"type", "tick"}}; }
+  // Operator commands from the bus.
+  json operator()(const AlarmAck& e) const {
+    return {{"type", "alarm_ack"}, {"key", e.key}, {"user", e.user}};
+  }
+  json operator()(const LabelReprint& e) const {
+    json j = {{"type", "label_reprint"}, {"parcel_id", e.parcel_id}, {"courier", e.courier},
+              {"lane", e.lane},          {"weight_g", e.weight_g},   {"user", e.user}};
+    if (!e.order.id.empty()) j["order"] = to_json(e.order);
+    return j;
+  }
 };
 
 }  // namespace
@@ -189,6 +199,19 @@ Event event_from_json(const json& j) {
   if (type == "lane_set")
     return LaneSet{get<int>(j, "lane"), get<bool>(j, "enabled"), opt<std::string>(j, "user", "")};
   if (type == "tick") return Tick{};
+  // Operator commands from the bus.
+  if (type == "alarm_ack")
+    return AlarmAck{get<std::string>(j, "key"), opt<std::string>(j, "user", "")};
+  if (type == "label_reprint") {
+    LabelReprint e;
+    e.parcel_id = get<std::uint64_t>(j, "parcel_id");
+    e.courier = opt<std::string>(j, "courier", "");
+    e.lane = opt<int>(j, "lane", 0);
+    e.weight_g = opt<std::int32_t>(j, "weight_g", 0);
+    if (j.contains("order")) e.order = order_from_json(j.at("order"));
+    e.user = opt<std::string>(j, "user", "");
+    return e;
+  }
   throw CodecError("unknown event type '" + type + "'");
 }
 

@@ -109,9 +109,26 @@ struct LaneSet {
 
 struct Tick {};
 
+// --- Operator commands from the bus (controller/core_commands.cpp, docs/protocol.md) ---------
+// An operator acknowledges a raised alarm: it stays raised until its cause clears.
+struct AlarmAck {
+  std::string key;
+  std::string user;
+};
+// Print a parcel's label again. The bus rebuilds it from the store (the last decision and the
+// order); the core gives it a job id, records and prints it.
+struct LabelReprint {
+  std::uint64_t parcel_id = 0;
+  std::string courier;
+  int lane = 0;
+  std::int32_t weight_g = 0;
+  Order order;
+  std::string user;
+};
+
 using Event = std::variant<ScanRead, ParcelInducted, ParcelMeasured, SortAcked, DivertConfirmed,
                            SortTimedOut, ChuteState, DeviceStatus, PrintFinished, OrdersUpserted,
-                           OrderStatusSet, LaneSet, Tick>;
+                           OrderStatusSet, LaneSet, Tick, AlarmAck, LabelReprint>;
 
 // ---------------------------------------------------------------------------------------------
 // Effects

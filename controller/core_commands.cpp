@@ -1,0 +1,54 @@
+// The station core's handling of operator commands that come in over the bus (see
+// docs/protocol.md): acknowledging an alarm, reprinting a label. Like every other event they are
+// recorded, committed and published by the daemon.
+#include "core.h"
+
+namespace sortd {
+
+using nlohmann::json;
+
+void Core::on(const AlarmAck& e, TimeMs now, Effects& fx) {
+  auto it = alarms_.find(e.key);
+  if (it == alarms_.end()) return;  // cleared meanwhile: nothing to acknowledge
+  json& a = it->second;
+  a["acked"] = true;
+  a["acked_by"] = e.user;
+  fx.store.push_back(StoreAudit{e.user, "alarm.ack", e.key, now});
+  fx.publish.push_back({"alarm", json{{"key", e.key},
+                                      {"raised", true},
+                                      {"acked", true},
+                                      {"acked_by", e.user},
+                                      {"severity", a.value("severity", "")},
+                                      {"text", a.value("text", "")},
+                                      {"time", now}}
+                                     .dump()});
+}
+
+void Core::on(const LabelReprint& e, TimeMs now, Effects& fx) {
+  if (e.parcel_id == 0 || e.courier.empty() || e.order.id.empty()) return;
+  PrintJob job;
+  job.job_id = next_job_id_++;
+  job.parcel_id = e.parcel_id;
+  job.kind = "parcel";
+  job.courier = e.courier;
+  job.lane = e.lane;
+  job.order = e.order;
+  job.weight_g = e.weight_g;
+  fx.store.push_back(
+      StoreLabelJob{job.job_id, e.parcel_id, "parcel", "", JobOutcome::Queued, "", now});
+  fx.store.push_back(StoreAudit{
+      e.user, "reprint",
+      "parcel " + std::to_string(e.parcel_id) + " job " + std::to_string(job.job_id), now});
+  fx.publish.push_back({"label", json{{"job_id", job.job_id},
+                                      {"outcome", "queued"},
+                                      {"parcel_id", e.parcel_id},
+                                      {"reprint", true},
+                                      {"user", e.user},
+                                      {"printer", ""},
+                                      {"detail", "reprint"}}
+                                     .dump()});
+  fx.print.push_back(std::move(job));
+  ++stats_.labels;
+}
+
+}  // namespace sortd
