@@ -78,6 +78,11 @@ class Daemon {
   void add_socket(zmq::socket_t& s, std::function<void()> on_readable);
   // Called for every publication, in order, after the store commit (the bus).
   std::function<void(const Publish&)> on_publish;
+  // Called by the loop after every timer tick (the bus: heartbeats, session expiry).
+  std::function<void()> on_tick;
+  // Stops every device driver thread (tests: freeze the simulated belt). Call from any thread.
+  void stop_devices();
+  const DaemonOptions& options() const { return opt_; }
 
   static TimeMs now_ms();
 
