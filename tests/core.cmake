@@ -11,3 +11,7 @@ foreach(_r IN LISTS _replays)
   add_test(NAME replay_${_n} COMMAND sortd --replay ${_r} --expect ${_e})
   set_tests_properties(replay_${_n} PROPERTIES LABELS "core;replay" TIMEOUT 300)
 endforeach()
+
+# The daemon end to end on the demo station (in-process simulated devices).
+sortd_add_test(test_daemon SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_daemon.cpp
+  LIBS sortd_daemon PkgConfig::SQLITE3 LABELS core daemon)
