@@ -296,6 +296,7 @@ void Core::decide(Parcel& p, const std::optional<Order>& order, ExceptionKind ex
   sd.reason = reason;
   sd.candidates_json = to_json(d).dump();
   sd.weight_g = p.weight_g;
+  sd.day = p.day;
   fx.store.push_back(std::move(sd));
 
   json body = {{"parcel_id", p.id},

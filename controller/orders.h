@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "model.h"
 
@@ -38,6 +41,22 @@ ImportResult load_orders_file(const std::string& path);
 // Checks one order's values (required fields, ranges); returns the problem or nullopt.
 std::optional<ImportError> validate_order(const Order& o);
 
+// One order object of the JSON format (docs/orders.md), already parsed: fills `out` and
+// validates it, or returns the problem (field and message; line 0, no source).
+std::optional<ImportError> parse_order_object(const nlohmann::json& j, Order& out);
+
+// Writers for the same formats (what parse_orders_csv / parse_orders_json read back).
+std::string orders_csv_header();                          // with the trailing "\r\n"
+void append_order_csv(std::string& out, const Order& o);  // one row, "\r\n"-terminated
+std::string orders_to_csv(const std::vector<Order>& orders);
+std::string orders_to_json(const std::vector<Order>& orders);  // {"orders": [...]}, one per line
+
+// Deterministic, realistic demo orders: order number `first + i` for i in [0, n) is always the
+// same for a given seed, whatever the slice. Real provinces / cities / districts (remote ones
+// included), weights and sizes, COD, invoices, service levels, pickup points, fragile, a few
+// preferred / forbidden couriers (sf jd zto yto yunda ems jt), a few held and cancelled.
+std::vector<Order> make_demo_orders(std::size_t n, std::uint64_t seed, std::size_t first = 0);
+
 // Every order the station knows, indexed by order id and by each of its codes. Compact: it must
 // hold 1,000,000 orders in well under 1 GiB.
 class OrderBook {
@@ -48,7 +67,8 @@ class OrderBook {
   OrderBook& operator=(OrderBook&&) noexcept;
 
   // Insert or replace (by id). Codes of the replaced order no longer resolve to it.
-  // Returns true when the order was new.
+  // A code that another order held moves to this one (and leaves the other order's codes):
+  // check id_by_code() first to warn about it. Returns true when the order was new.
   bool upsert(const Order& o);
   bool set_status(std::string_view order_id, OrderStatus s);
 
@@ -57,6 +77,11 @@ class OrderBook {
   // Order id for a code without building the whole Order.
   std::optional<std::string> id_by_code(std::string_view code) const;
   std::size_t size() const;
+
+  // Every order, in insertion order of their ids.
+  void for_each(const std::function<void(const Order&)>& fn) const;
+  void reserve(std::size_t orders);
+  std::size_t memory_bytes() const;  // heap bytes held by the book (approximate)
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ class Store {
 
   static int current_schema_version();
   int schema_version() const;
+  // The SQL of one migration step (1..current_schema_version()), for tests and docs.
+  static std::string migration_sql(int version);
 
   // One transaction, durable on return (synchronous=FULL). Throws StoreError; on error
   // nothing of `ops` is written.
