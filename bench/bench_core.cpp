@@ -260,7 +260,13 @@ int main(int argc, char** argv) {
   std::printf("bench_core: 50 couriers, 200 lanes, %zu orders\n", orders);
 
   Rig r;
-  r.cfg = bench::make_bench_station(50, 200);
+  std::mt19937 rng(20261123);
+  r.cfg = bench::make_bench_station(rng);
+  StationConfig::Device sorter;
+  sorter.name = "plc";
+  sorter.kind = "sorter";
+  sorter.driver = "sim";
+  r.cfg.devices.push_back(sorter);
   auto t0 = Clock::now();
   std::vector<Order> all = make_demo_orders(orders, 7);
   r.book.reserve(orders);
