@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "codec.h"
-#include "orders.h"
+#include "demo_stream.h"
 
 namespace sortd::dev {
 
@@ -67,10 +67,6 @@ class SimSorter : public Driver {
       : name_(d.name),
         belt_(opt(d, "belt", "main")),
         rate_(opt_num(d, "rate", 4.0)),
-        no_read_(opt_num(d, "no_read", 0.03)),
-        unknown_(opt_num(d, "unknown", 0.02)),
-        multi_(opt_num(d, "multi", 0.01)),
-        duplicate_(opt_num(d, "duplicate", 0.02)),
         lost_(opt_num(d, "lost", 0.003)),
         chute_capacity_(static_cast<int>(opt_num(d, "chute_capacity", 60))),
         empty_after_ms_(static_cast<int>(opt_num(d, "empty_after_s", 20) * 1000)),
@@ -78,12 +74,11 @@ class SimSorter : public Driver {
         travel_ms_(static_cast<int>(opt_num(d, "travel_ms", 1500))),
         deadline_ms_(static_cast<int>(opt_num(d, "deadline_ms", 1200))),
         loop_ms_(static_cast<int>(opt_num(d, "loop_ms", 4000))),
-        rng_(static_cast<std::uint64_t>(opt_num(d, "seed", 42))) {
-    auto orders = make_demo_orders(static_cast<std::size_t>(opt_num(d, "demo_orders", 20000)),
-                                   static_cast<std::uint64_t>(opt_num(d, "seed", 42)));
-    codes_.reserve(orders.size());
-    for (auto& o : orders) codes_.push_back(std::move(o.codes));
-    std::shuffle(codes_.begin(), codes_.end(), rng_);
+        rng_(static_cast<std::uint64_t>(opt_num(d, "seed", 42))),
+        stream_(DemoStreamOptions{static_cast<std::size_t>(opt_num(d, "demo_orders", 20000)),
+                                  static_cast<std::uint64_t>(opt_num(d, "seed", 42)),
+                                  opt_num(d, "no_read", 0.03), opt_num(d, "unknown", 0.02),
+                                  opt_num(d, "multi", 0.01), opt_num(d, "duplicate", 0.02)}) {
     for (const auto& l : cfg.lanes) {
       if (l.kind == LaneKind::Exception && l.takes.empty()) exception_chute_ = l.chute;
       chutes_[l.chute] = {};
@@ -125,22 +120,7 @@ class SimSorter : public Driver {
     SimParcel p;
     p.tracking_id = next_tid_++;
     p.scan_at_ms = now + scan_delay_ms_;
-    std::uniform_real_distribution<double> u(0, 1);
-    const double r = u(rng_);
-    if (r < no_read_) {
-      // nothing readable on it
-    } else if (r < no_read_ + unknown_) {
-      p.codes = {"PX" + std::to_string(900000000 + (rng_() % 99999999))};
-    } else if (r < no_read_ + unknown_ + multi_ && codes_.size() > 2) {
-      p.codes = {codes_[cursor_ % codes_.size()][0], codes_[(cursor_ + 1) % codes_.size()][0]};
-      cursor_ += 2;
-    } else if (r < no_read_ + unknown_ + multi_ + duplicate_ && !used_.empty()) {
-      p.codes = used_[rng_() % used_.size()];
-    } else if (!codes_.empty()) {
-      p.codes = codes_[cursor_++ % codes_.size()];
-      used_.push_back(p.codes);
-      if (used_.size() > 500) used_.erase(used_.begin());
-    }
+    p.codes = stream_.next();
     belt_parcels_.push_back(OnBelt{p.tracking_id, now + deadline_ms_, now + travel_ms_, 0, 0});
     io.emit(ParcelInducted{p.tracking_id});
     SimBelt::get(belt_).put(std::move(p));
@@ -219,12 +199,11 @@ class SimSorter : public Driver {
   }
 
   std::string name_, belt_;
-  double rate_, no_read_, unknown_, multi_, duplicate_, lost_;
+  double rate_, lost_;
   int chute_capacity_, empty_after_ms_, scan_delay_ms_, travel_ms_, deadline_ms_, loop_ms_;
   int exception_chute_ = 0;
   std::mt19937_64 rng_;
-  std::vector<std::vector<std::string>> codes_, used_;
-  std::size_t cursor_ = 0;
+  DemoStream stream_;
   std::uint32_t next_tid_ = 1;
   std::deque<OnBelt> belt_parcels_;
   std::map<int, Chute> chutes_;
