@@ -13,11 +13,18 @@ PACKAGES=(
   # libraries
   libmodbus-dev libusb-1.0-0-dev libzmq3-dev cppzmq-dev libsqlite3-dev libboost-test-dev
   libsystemd-dev nlohmann-json3-dev libtomlplusplus-dev libzint-dev libcairo2-dev libcli11-dev
-  libspdlog-dev
+  libspdlog-dev libsodium-dev
+  # the HMI gateway's HTTP server (hmi/gateway)
+  libcpp-httplib-dev
   # tools the tests and simulators use
   sqlite3 umockdev libumockdev-dev socat python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-zmq libzxing-dev zxing-cpp-tools fonts-noto-cjk
   nodejs npm chromium
+  # the units' and udev rules' checks (systemd-analyze, systemd-sysusers, systemd-tmpfiles,
+  # udevadm test under umockdev) and ExecReload=/bin/kill
+  systemd procps udev
+  # scanner parser fuzzing (libFuzzer, ASan, UBSan: tests/fuzz/run.sh)
+  clang libclang-rt-14-dev
 )
 
 missing=()
@@ -33,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Front-end and browser-test packages (npm registry), where the project has them.
-for dir in hmi/web tests/browser; do
+for dir in hmi/web tests/browser tests/labels; do
   if [ -f "$dir/package.json" ]; then
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       echo "setup: npm install in $dir"

@@ -4,6 +4,7 @@
 #include "driver.h"
 // Each family's header declares a function returning its DriverInfo entries.
 #include "sim_drivers.h"
+#include "printer/printer.h"
 // @registry-includes
 
 namespace sortd::dev {
@@ -15,6 +16,7 @@ const std::vector<DriverInfo>& drivers() {
       for (auto& d : more) v.push_back(std::move(d));
     };
     add(sim_drivers());
+    add(printer::printer_drivers());
     // @registry-entries
     return v;
   }();
