@@ -226,6 +226,8 @@ long peak_rss_of_daemon(std::size_t orders, const std::string& dir) {
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db + ext);
   pid_t pid = fork();
   if (pid == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
     std::string n = std::to_string(orders);
     execl(sortd.c_str(), "sortd", "--config", config.c_str(), "--db", db.c_str(), "--demo-orders",
           n.c_str(), "--run-seconds", "8", static_cast<char*>(nullptr));

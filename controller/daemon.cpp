@@ -104,6 +104,9 @@ void Daemon::start() {
     store_->upsert_orders(r.orders);
     spdlog::info("{}: imported {} orders, {} rows refused", f, r.orders.size(), r.errors.size());
   }
+  // Fold the imports into the database now, before any parcel: a large WAL checkpointed later
+  // would hold up the loop.
+  store_->checkpoint();
   std::size_t n = 0;
   store_->for_each_order([&](Order&& o) {
     orders_.upsert(o);
