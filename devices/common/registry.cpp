@@ -1,6 +1,6 @@
-// The one place where driver names map to drivers (like gpsd's
-// drivers/drivers.c). To add a driver: implement sortd::dev::Driver in its
-// family's folder, declare its DriverInfo there, and list it below.
+// The one place where driver names map to drivers (like gpsd's drivers/drivers.c). To add a
+// driver: implement sortd::dev::Driver in its family's folder, declare its DriverInfo there,
+// and list it below.
 #include "driver.h"
 // Each family's header declares a function returning its DriverInfo entries.
 #include "printer/printer.h"
