@@ -10,12 +10,11 @@
 
 namespace sortd::dev {
 
-const std::vector<DriverInfo> &drivers() {
+const std::vector<DriverInfo>& drivers() {
   static const std::vector<DriverInfo> all = [] {
     std::vector<DriverInfo> v;
     auto add = [&v](std::vector<DriverInfo> more) {
-      for (auto &d : more)
-        v.push_back(std::move(d));
+      for (auto& d : more) v.push_back(std::move(d));
     };
     add(sim_drivers());
     add(printer::printer_drivers());
@@ -26,12 +25,10 @@ const std::vector<DriverInfo> &drivers() {
   return all;
 }
 
-const DriverInfo *find_driver(const std::string &kind,
-                              const std::string &driver) {
-  for (const auto &d : drivers())
-    if (d.kind == kind && d.driver == driver)
-      return &d;
+const DriverInfo* find_driver(const std::string& kind, const std::string& driver) {
+  for (const auto& d : drivers())
+    if (d.kind == kind && d.driver == driver) return &d;
   return nullptr;
 }
 
-} // namespace sortd::dev
+}  // namespace sortd::dev
