@@ -13,6 +13,8 @@
 #include <CLI/CLI.hpp>
 
 #include "daemon.h"
+#include "daemon_bus.h"
+#include "daemon_signals.h"
 
 namespace {
 sortd::Daemon* g_daemon = nullptr;
@@ -94,7 +96,22 @@ int main(int argc, char** argv) {
   app.add_option("--replay", replay_file, "replay a recorded event log through the core");
   app.add_option("--expect", expect, "with --replay: compare with this expected output");
   app.add_option("--write-expected", write_expected, "with --replay: write the expected output");
+  // The ZeroMQ bus (docs/protocol.md).
+  sortd::BusOptions bus_opt;
+  bool no_bus = false;
+  app.add_option("--bus-pub", bus_opt.pub_endpoint, "PUB endpoint of the status stream")
+      ->capture_default_str();
+  app.add_option("--bus-router", bus_opt.router_endpoint, "ROUTER endpoint for requests")
+      ->capture_default_str();
+  app.add_flag("--no-bus", no_bus, "run without the ZeroMQ bus");
+  app.add_option("--users", bus_opt.users_file, "users file (TOML): operators, roles, hashes");
+  app.add_flag("--bus-view-login", bus_opt.view_needs_login, "viewing needs a login too");
+  app.add_flag("--curve", bus_opt.curve, "CURVE on the bus even on loopback");
+  app.add_option("--curve-key", bus_opt.curve_key_file, "the daemon's CURVE key pair file");
+  app.add_option("--curve-clients", bus_opt.curve_clients_file,
+                 "allowed CURVE client public keys, one a line");
   CLI11_PARSE(app, argc, argv);
+  sortd::setup_logging("sortd");  // the journal under systemd, the console otherwise
 
   try {
     if (!check.empty()) {
@@ -125,12 +142,16 @@ int main(int argc, char** argv) {
 
     sortd::Daemon d(o);
     d.start();
+    std::unique_ptr<sortd::Bus> bus;
+    if (!no_bus) bus = std::make_unique<sortd::Bus>(d, bus_opt);
+    sortd::ReloadOnSighup reload_on_hup(d);  // after the bus: composes with its tick
     g_daemon = &d;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     spdlog::info("sortd: station '{}' running ({} lanes, {} couriers)", d.config().station_name,
                  d.config().lanes.size(), d.config().couriers.size());
     int rc = d.run();
+    bus.reset();
     g_daemon = nullptr;
     return rc;
   } catch (const sortd::ConfigError& e) {

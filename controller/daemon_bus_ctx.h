@@ -1,0 +1,77 @@
+// sortd bus, internal: one request being served, with typed argument access whose errors are
+// the protocol's error codes (missing_field, wrong_type, bad_value).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon_bus.h"
+
+namespace sortd {
+
+struct Bus::Ctx {
+  const nlohmann::json& req;
+  std::string cmd;
+  const Session* session = nullptr;
+  std::string user;  // who is acting ("" for an anonymous viewer)
+  TimeMs now = 0;
+
+  const nlohmann::json* field(const char* key) const {
+    auto it = req.find(key);
+    if (it == req.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+  [[noreturn]] static void wrong(const char* key, const char* want, const nlohmann::json& v) {
+    throw BusError("wrong_type",
+                   std::string("'") + key + "' must be " + want + ", not " + v.type_name());
+  }
+  std::string str(const char* key, const char* what = "a string") const {
+    const auto* v = field(key);
+    if (!v)
+      throw BusError("missing_field", std::string("'") + key + "' is required (" + what + ")");
+    if (!v->is_string()) wrong(key, "a string", *v);
+    return v->get<std::string>();
+  }
+  std::string nonempty(const char* key, const char* what = "a string") const {
+    std::string s = str(key, what);
+    if (s.empty()) throw BusError("bad_value", std::string("'") + key + "' must not be empty");
+    return s;
+  }
+  std::int64_t integer(const char* key, const char* what = "an integer") const {
+    const auto* v = field(key);
+    if (!v)
+      throw BusError("missing_field", std::string("'") + key + "' is required (" + what + ")");
+    if (!v->is_number_integer()) wrong(key, "an integer", *v);
+    if (v->is_number_unsigned() &&
+        v->get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+      throw BusError("bad_value", std::string("'") + key + "' is out of range");
+    return v->get<std::int64_t>();
+  }
+  std::int64_t integer_in(const char* key, std::int64_t lo, std::int64_t hi,
+                          const char* what = "an integer") const {
+    std::int64_t n = integer(key, what);
+    if (n < lo || n > hi)
+      throw BusError("bad_value", std::string("'") + key + "' must be from " + std::to_string(lo) +
+                                      " to " + std::to_string(hi) + ", not " + std::to_string(n));
+    return n;
+  }
+  bool has(const char* key) const { return field(key) != nullptr; }
+  std::int64_t opt_integer(const char* key, std::int64_t dflt, std::int64_t lo,
+                           std::int64_t hi) const {
+    return has(key) ? integer_in(key, lo, hi) : dflt;
+  }
+  bool opt_bool(const char* key, bool dflt) const {
+    const auto* v = field(key);
+    if (!v) return dflt;
+    if (!v->is_boolean()) wrong(key, "true or false", *v);
+    return v->get<bool>();
+  }
+  std::string opt_str(const char* key, const std::string& dflt = {}) const {
+    return has(key) ? str(key) : dflt;
+  }
+};
+
+}  // namespace sortd
