@@ -4,6 +4,7 @@
 #include "driver.h"
 // Each family's header declares a function returning its DriverInfo entries.
 #include "printer/printer.h"
+#include "scanner/scanner.h"
 #include "sim_drivers.h"
 #include "sorter/sorter.h"
 // @registry-includes
@@ -18,6 +19,7 @@ const std::vector<DriverInfo>& drivers() {
     };
     add(sim_drivers());
     add(printer::printer_drivers());
+    add(scanner::scanner_drivers());
     add(sorter::sorter_drivers());
     // @registry-entries
     return v;
