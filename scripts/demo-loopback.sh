@@ -8,7 +8,9 @@
 #   sortd             the demo station, its devices pointed at the three above
 # and the HMI gateway when it is built. Ctrl-C stops everything.
 #   scripts/demo-loopback.sh [--run-seconds N] [--state-dir DIR]
-# Ports: SORTD_DEMO_PORT_BASE (default 15500) .. +9.
+# Ports: the simulators on SORTD_DEMO_PORT_BASE (default 15500) .. +4; the bus on sortd's
+# defaults (5570 PUB, 5571 ROUTER: sortctl and the HMI find it there) unless SORTD_DEMO_BUS_BASE
+# is set (then +0 PUB, +1 ROUTER).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,7 +26,11 @@ while [ $# -gt 0 ]; do
 done
 BASE=${SORTD_DEMO_PORT_BASE:-15500}
 PLC_PORT=$BASE PLC_CONTROL=$((BASE + 1)) PRINTER_PORT=$((BASE + 2)) PRINTER_CONTROL=$((BASE + 3))
-READER_PORT=$((BASE + 4)) BUS_PUB=$((BASE + 5)) BUS_ROUTER=$((BASE + 6)) HMI_PORT=$((BASE + 7))
+READER_PORT=$((BASE + 4)) HMI_PORT=$((BASE + 7))
+BUS_PUB=5570 BUS_ROUTER=5571
+if [ -n "${SORTD_DEMO_BUS_BASE:-}" ]; then
+  BUS_PUB=$SORTD_DEMO_BUS_BASE BUS_ROUTER=$((SORTD_DEMO_BUS_BASE + 1))
+fi
 SIM="$BUILD/devices/sort-sim"
 mkdir -p "$STATE/labels"
 pids=()

@@ -11,6 +11,7 @@ state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 export SORTD_BUILD_DIR=$build
 export SORTD_DEMO_PORT_BASE=$((20000 + RANDOM % 20000))
+export SORTD_DEMO_BUS_BASE=$((SORTD_DEMO_PORT_BASE + 5))
 "$root/scripts/demo-loopback.sh" --run-seconds 25 --state-dir "$state" > "$state/demo.log" 2>&1 || {
   echo "demo-loopback failed:"; tail -50 "$state/demo.log"; exit 1; }
 db="$state/sortd.db"
