@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo station over real protocols on loopback (scripts/demo-loopback.sh): the daemon sorts
+# The demo station over real protocols on loopback (scripts/run-demo.sh): the daemon sorts
 # through the Modbus driver to `sort-sim plc`, takes its reads from `sort-sim feeder` over TCP
 # (paired with the PLC's inductions by the scan window), and prints through the TCP printer
 # driver to `sort-sim printer`. Checks the stored record afterwards.
@@ -12,8 +12,8 @@ trap 'rm -rf "$state"' EXIT
 export SORTD_BUILD_DIR=$build
 export SORTD_DEMO_PORT_BASE=$((20000 + RANDOM % 20000))
 export SORTD_DEMO_BUS_BASE=$((SORTD_DEMO_PORT_BASE + 5))
-"$root/scripts/demo-loopback.sh" --run-seconds 25 --state-dir "$state" > "$state/demo.log" 2>&1 || {
-  echo "demo-loopback failed:"; tail -50 "$state/demo.log"; exit 1; }
+"$root/scripts/run-demo.sh" --no-hmi --run-seconds 25 --state-dir "$state" > "$state/demo.log" 2>&1 || {
+  echo "run-demo failed:"; tail -50 "$state/demo.log"; exit 1; }
 db="$state/sortd.db"
 q() { sqlite3 -batch -noheader "$db" "$1"; }
 fail=0
