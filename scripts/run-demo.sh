@@ -104,6 +104,7 @@ kind = "scanner"
 driver = "tcp-client"
 host = "127.0.0.1"
 port = $READER_PORT
+separator = ","        # the feeder's reader puts a comma between the codes of one read
 
 [[devices]]
 name = "printer-1"
