@@ -327,17 +327,7 @@ void Core::decide(Parcel& p, const std::optional<Order>& order, ExceptionKind ex
   // The label: for a parcel going to a courier, and again if a re-decision changed its courier.
   if (exception == ExceptionKind::None && order && p.courier != p.labelled) {
     p.labelled = p.courier;
-    PrintJob job;
-    job.job_id = next_job_id_++;
-    job.parcel_id = p.id;
-    job.kind = "parcel";
-    job.courier = p.courier;
-    job.lane = p.lane;
-    job.order = *order;
-    job.weight_g = p.weight_g;
-    fx.store.push_back(StoreLabelJob{job.job_id, p.id, "parcel", "", JobOutcome::Queued, "", now});
-    fx.print.push_back(std::move(job));
-    ++stats_.labels;
+    queue_label(p.id, p.courier, p.lane, *order, p.weight_g, now, fx);
   }
 
   const bool can_divert = has_sorter_ && sorter_up_ && p.tracking_id != 0 && p.lane != 0;
@@ -367,6 +357,25 @@ void Core::decide(Parcel& p, const std::optional<Order>& order, ExceptionKind ex
   } else {
     finish(p, ParcelState::Exception, exception, p.lane, now, fx, "manual");
   }
+}
+
+std::uint64_t Core::queue_label(std::uint64_t parcel_id, const std::string& courier, int lane,
+                                const Order& order, std::int32_t weight_g, TimeMs now,
+                                Effects& fx) {
+  PrintJob job;
+  job.job_id = next_job_id_++;
+  job.parcel_id = parcel_id;
+  job.kind = "parcel";
+  job.courier = courier;
+  job.lane = lane;
+  job.order = order;
+  job.weight_g = weight_g;
+  fx.store.push_back(
+      StoreLabelJob{job.job_id, parcel_id, "parcel", "", JobOutcome::Queued, "", now});
+  const std::uint64_t id = job.job_id;
+  fx.print.push_back(std::move(job));
+  ++stats_.labels;
+  return id;
 }
 
 void Core::finish(Parcel& p, ParcelState state, ExceptionKind exception, int lane, TimeMs now,

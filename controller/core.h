@@ -102,6 +102,9 @@ class Core {
   // Decide (or re-decide) a parcel and emit its decision, sort command and label.
   void decide(Parcel& p, const std::optional<Order>& order, ExceptionKind exception,
               std::string reason, TimeMs now, Effects& fx, const ScanRead* read);
+  // A parcel label: a print job and its "queued" record. Returns the job id.
+  std::uint64_t queue_label(std::uint64_t parcel_id, const std::string& courier, int lane,
+                            const Order& order, std::int32_t weight_g, TimeMs now, Effects& fx);
   void finish(Parcel& p, ParcelState state, ExceptionKind exception, int lane, TimeMs now,
               Effects& fx, const char* outcome);
   void reserve(Parcel& p, const std::string& courier, TimeMs now, Effects& fx);

@@ -26,20 +26,12 @@ void Core::on(const AlarmAck& e, TimeMs now, Effects& fx) {
 
 void Core::on(const LabelReprint& e, TimeMs now, Effects& fx) {
   if (e.parcel_id == 0 || e.courier.empty() || e.order.id.empty()) return;
-  PrintJob job;
-  job.job_id = next_job_id_++;
-  job.parcel_id = e.parcel_id;
-  job.kind = "parcel";
-  job.courier = e.courier;
-  job.lane = e.lane;
-  job.order = e.order;
-  job.weight_g = e.weight_g;
+  const std::uint64_t job_id =
+      queue_label(e.parcel_id, e.courier, e.lane, e.order, e.weight_g, now, fx);
   fx.store.push_back(
-      StoreLabelJob{job.job_id, e.parcel_id, "parcel", "", JobOutcome::Queued, "", now});
-  fx.store.push_back(StoreAudit{
-      e.user, "reprint",
-      "parcel " + std::to_string(e.parcel_id) + " job " + std::to_string(job.job_id), now});
-  fx.publish.push_back({"label", json{{"job_id", job.job_id},
+      StoreAudit{e.user, "reprint",
+                 "parcel " + std::to_string(e.parcel_id) + " job " + std::to_string(job_id), now});
+  fx.publish.push_back({"label", json{{"job_id", job_id},
                                       {"outcome", "queued"},
                                       {"parcel_id", e.parcel_id},
                                       {"reprint", true},
@@ -47,8 +39,6 @@ void Core::on(const LabelReprint& e, TimeMs now, Effects& fx) {
                                       {"printer", ""},
                                       {"detail", "reprint"}}
                                      .dump()});
-  fx.print.push_back(std::move(job));
-  ++stats_.labels;
 }
 
 }  // namespace sortd
