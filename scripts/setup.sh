@@ -19,13 +19,17 @@ PACKAGES=(
   # tools the tests and simulators use
   sqlite3 umockdev libumockdev-dev socat python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-zmq libzxing-dev zxing-cpp-tools fonts-noto-cjk
-  nodejs npm chromium
+  chromium
   # the units' and udev rules' checks (systemd-analyze, systemd-sysusers, systemd-tmpfiles,
   # udevadm test under umockdev) and ExecReload=/bin/kill
   systemd procps udev
   # scanner parser fuzzing (libFuzzer, ASan, UBSan: tests/fuzz/run.sh)
   clang libclang-rt-14-dev
 )
+
+# Node.js and npm: the machine's own when it has them (a Node.js that bundles npm conflicts
+# with Debian's npm package), Debian's otherwise.
+command -v npm > /dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
