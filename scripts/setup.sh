@@ -48,7 +48,9 @@ for dir in hmi/web tests/browser tests/labels; do
   if [ -f "$dir/package.json" ]; then
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       echo "setup: npm install in $dir"
-      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+      # npm install (not npm ci): it follows the lock file too, and npm 11 writes locks that its
+      # own ci refuses for rollup's optional platform packages.
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error && touch node_modules)
     fi
   fi
 done
