@@ -1,6 +1,7 @@
 #include "daemon.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -274,7 +275,12 @@ int Daemon::run() {
     for (auto& [s, _] : extra_) items.push_back({s->handle(), 0, ZMQ_POLLIN, 0});
     const std::int64_t wait_ms =
         std::clamp<std::int64_t>(opt_.tick_ms - (now_us - last_tick) / 1000, 0, opt_.tick_ms);
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms));
+    try {
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;  // a signal (SIGTERM, SIGHUP): its handler set a flag, the loop looks at it
+    }
 
     if (items[0].revents & ZMQ_POLLIN) {
       batch.clear();

@@ -2,6 +2,7 @@
 // daemon_signals.h).
 #include "daemon_signals.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,6 +167,34 @@ extern "C" void on_sighup(int) {
   g_hup_pending.store(1, std::memory_order_relaxed);
 }
 }  // namespace
+
+namespace {
+sigset_t service_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+WorkerSignalMask::WorkerSignalMask() {
+  const sigset_t set = service_signals();
+  held_ = ::pthread_sigmask(SIG_BLOCK, &set, &old_) == 0;
+}
+WorkerSignalMask::~WorkerSignalMask() {
+  release();
+}
+void WorkerSignalMask::release() {
+  if (!held_) return;
+  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  held_ = false;
+}
+void WorkerSignalMask::unblock_in_this_thread() {
+  const sigset_t set = service_signals();
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 struct ReloadOnSighup::State {
   Daemon* daemon = nullptr;

@@ -2,6 +2,8 @@
 // station configuration after checking it (docs/operations.md).
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +40,29 @@ struct ReloadResult {
 // running configuration's when null): drivers keep their start-up options until a restart.
 ReloadResult reload_config(Daemon& d, const std::string& path, const std::string& why = "SIGHUP",
                            const std::vector<StationConfig::Device>* started = nullptr);
+
+// Blocks SIGHUP, SIGINT and SIGTERM in the constructing thread until release(). Threads started
+// meanwhile (device drivers, ZeroMQ's I/O threads, the bus) inherit the mask and never take
+// these signals: only the loop thread does, whose poll expects to be interrupted (a driver's
+// blocking call would not). Create it before Daemon::start(); release() in the loop thread just
+// before Daemon::run(), after the handlers are installed (a signal that came meanwhile is
+// delivered then).
+class WorkerSignalMask {
+ public:
+  WorkerSignalMask();
+  ~WorkerSignalMask();
+  WorkerSignalMask(const WorkerSignalMask&) = delete;
+  WorkerSignalMask& operator=(const WorkerSignalMask&) = delete;
+  // Restores the constructing thread's mask (call in that thread).
+  void release();
+  // Unblocks the three signals in the calling thread (a loop thread that is not the one that
+  // made the mask, e.g. in tests).
+  static void unblock_in_this_thread();
+
+ private:
+  sigset_t old_{};
+  bool held_ = false;
+};
 
 // SIGHUP reloads the daemon's configuration file (DaemonOptions::config_path). The handler only
 // raises a flag; the loop thread does the reload at its next tick (composed with whatever

@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
     if (fresh)
       for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(o.db_path + ext);
 
+    sortd::WorkerSignalMask worker_mask;  // threads started from here on never take signals
     sortd::Daemon d(o);
     d.start();
     std::unique_ptr<sortd::Bus> bus;
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     spdlog::info("sortd: station '{}' running ({} lanes, {} couriers)", d.config().station_name,
                  d.config().lanes.size(), d.config().couriers.size());
+    worker_mask.release();  // SIGINT, SIGTERM, SIGHUP: to this thread, the loop, only
     int rc = d.run();
     bus.reset();
     g_daemon = nullptr;
