@@ -224,6 +224,7 @@ long peak_rss_of_daemon(std::size_t orders, const std::string& dir) {
   const std::string config = std::string(SORTD_SOURCE_DIR) + "/config/demo-station.toml";
   const std::string db = dir + "/daemon.db";
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db + ext);
+  std::fflush(stdout);  // or the child's stdio would print our buffered lines again
   pid_t pid = fork();
   if (pid == 0) {
     std::freopen("/dev/null", "w", stdout);
