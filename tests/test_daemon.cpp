@@ -15,21 +15,13 @@
 
 #include "daemon.h"
 #include "print.h"
+#include "temp_dir.h"
 
 using namespace sortd;
+using sortd::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("sortd-daemon-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::vector<std::vector<std::string>> rows(sqlite3* db, const std::string& sql) {
   std::vector<std::vector<std::string>> out;

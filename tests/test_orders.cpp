@@ -17,9 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "orders.h"
+#include "temp_dir.h"
 
 using namespace sortd;
 namespace fs = std::filesystem;
+
+using sortd::test::TempDir;
 
 namespace {
 
@@ -34,21 +37,6 @@ std::string read_file(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "sortd-orders-XXXXXX").string();
-    BOOST_REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::string p = (path / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-};
 
 // Runs tests/data/orders/peer.py (Python's csv / json modules) on a file.
 nlohmann::json peer(const std::string& mode, const std::string& path) {

@@ -16,22 +16,14 @@
 
 #include "orders.h"
 #include "store.h"
+#include "temp_dir.h"
 
 using namespace sortd;
 namespace fs = std::filesystem;
 
-namespace {
+using sortd::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "sortd-store-XXXXXX").string();
-    BOOST_REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string db(const std::string& name = "sortd.db") const { return (path / name).string(); }
-};
+namespace {
 
 // One value of a query on the store's own connection.
 std::string q1(sqlite3* db, const std::string& sql) {
