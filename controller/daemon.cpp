@@ -35,10 +35,30 @@ std::int64_t LatencyStats::percentile(double p) const {
   return v[k];
 }
 
-TimeMs Daemon::now_ms() {
+namespace {
+std::atomic<std::int64_t> g_clock_offset_ms{0};
+}
+
+TimeMs Daemon::real_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+TimeMs Daemon::now_ms() {
+  return real_now_ms() + g_clock_offset_ms.load(std::memory_order_relaxed);
+}
+void Daemon::set_clock_offset(std::int64_t ms) {
+  g_clock_offset_ms.store(ms);
+}
+std::int64_t Daemon::clock_offset() {
+  return g_clock_offset_ms.load();
+}
+
+std::int64_t clock_offset_to(std::int32_t minute, std::int32_t utc_offset_min, TimeMs real_now) {
+  const std::int64_t day_ms = 24LL * 60 * 60'000;
+  const std::int64_t local = real_now + std::int64_t(utc_offset_min) * 60'000;
+  const std::int64_t into_day = ((local % day_ms) + day_ms) % day_ms;
+  return std::int64_t(minute) * 60'000 - into_day;
 }
 
 struct Daemon::DeviceThread {
@@ -86,6 +106,18 @@ Daemon::~Daemon() {
 void Daemon::start() {
   cfg_ = std::make_unique<StationConfig>(load_config_file(opt_.config_path));
   check_devices(*cfg_);
+  if (!opt_.clock_start.empty()) {
+    const auto minute = parse_time_of_day(opt_.clock_start);
+    if (!minute)
+      throw std::runtime_error("clock start '" + opt_.clock_start +
+                               "' is not a time of day \"HH:MM\"");
+    set_clock_offset(clock_offset_to(*minute, cfg_->policies.utc_offset_min, real_now_ms()));
+  } else if (opt_.clock_offset_ms) {
+    set_clock_offset(opt_.clock_offset_ms);
+  }
+  if (clock_offset())
+    spdlog::warn("station clock shifted by {} s from the real time (demo/test clock)",
+                 clock_offset() / 1000);
   store_ = std::make_unique<Store>(opt_.db_path);
 
   json orders_source = json::object();

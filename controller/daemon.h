@@ -30,6 +30,11 @@ struct DaemonOptions {
   std::string record_path;  // record every event handed to the core
   double run_seconds = 0;   // stop after this long (tests); 0 = until a signal
   int tick_ms = 100;
+  // The station clock, for demos and tests that must not depend on the hour they run at:
+  // "HH:MM" starts the clock at that local time (in the station's time zone) today and lets it
+  // run from there. Empty: the real time. The shift applies to the whole process.
+  std::string clock_start;
+  std::int64_t clock_offset_ms = 0;  // or a fixed shift from the real time
 };
 
 // Latency from an event's arrival to its effects executed (durable commit included), in µs.
@@ -84,7 +89,11 @@ class Daemon {
   void stop_devices();
   const DaemonOptions& options() const { return opt_; }
 
+  // The station clock: the real time plus the shift set by clock_start / clock_offset_ms.
   static TimeMs now_ms();
+  static TimeMs real_now_ms();
+  static void set_clock_offset(std::int64_t ms);
+  static std::int64_t clock_offset();
 
  private:
   void start_devices();
@@ -108,6 +117,9 @@ class Daemon {
   std::uint64_t commits_since_checkpoint_ = 0;
   LatencyStats latency_;
 };
+
+// The shift that makes the station's local time read `minute` (after midnight) now.
+std::int64_t clock_offset_to(std::int32_t minute, std::int32_t utc_offset_min, TimeMs real_now);
 
 // Checks the [[devices]] of a configuration against the driver registry; throws ConfigError.
 void check_devices(const StationConfig& cfg);

@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
   app.add_option("--demo-orders", o.demo_orders, "load this many demo orders into an empty store");
   app.add_option("--record", o.record_path, "record every event handed to the core (replayable)");
   app.add_option("--run-seconds", o.run_seconds, "stop after this many seconds");
+  app.add_option("--clock-start", o.clock_start,
+                 "demo/test clock: start the station's local time at HH:MM today");
+  std::int64_t clock_offset_s = 0;
+  app.add_option("--clock-offset", clock_offset_s,
+                 "demo/test clock: shift the station clock by this many seconds");
   app.add_option("--check-config", check, "check a station configuration and exit");
   app.add_option("--replay", replay_file, "replay a recorded event log through the core");
   app.add_option("--expect", expect, "with --replay: compare with this expected output");
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
   app.add_option("--curve-clients", bus_opt.curve_clients_file,
                  "allowed CURVE client public keys, one a line");
   CLI11_PARSE(app, argc, argv);
+  o.clock_offset_ms = clock_offset_s * 1000;
   sortd::setup_logging("sortd");  // the journal under systemd, the console otherwise
 
   try {

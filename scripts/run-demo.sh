@@ -14,6 +14,8 @@
 # Ports: the simulators on SORTD_DEMO_PORT_BASE (default 15500) .. +4; the bus on sortd's
 # defaults (5570 PUB, 5571 ROUTER: sortctl finds it there) unless SORTD_DEMO_BUS_BASE is set
 # (then +0 PUB, +1 ROUTER); the HMI on SORTD_HMI_PORT (default 8080; a busy port: any free one).
+# The station clock starts at 09:30 so that the couriers are before their cutoffs at any hour
+# (SORTD_DEMO_CLOCK=HH:MM for another time, SORTD_DEMO_CLOCK=now for the real time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${SORTD_BUILD_DIR:-$(pwd)/build}
@@ -79,6 +81,14 @@ fi
 SORTD_ARGS=(--db "$STATE/sortd.db" --fresh --demo-orders 20000 --users "$USERS"
   --bus-pub "tcp://127.0.0.1:$BUS_PUB" --bus-router "tcp://127.0.0.1:$BUS_ROUTER")
 [ "$RUN_SECONDS" != 0 ] && SORTD_ARGS+=(--run-seconds "$RUN_SECONDS")
+# The demo's couriers have afternoon and evening cutoffs: at night every parcel would wait for
+# tomorrow's wave. The demo's station clock starts in the morning unless told otherwise
+# (SORTD_DEMO_CLOCK=now for the real time, or another HH:MM).
+DEMO_CLOCK="${SORTD_DEMO_CLOCK:-09:30}"
+if [ "$DEMO_CLOCK" != now ]; then
+  SORTD_ARGS+=(--clock-start "$DEMO_CLOCK")
+  echo "demo: the station clock starts at $DEMO_CLOCK (SORTD_DEMO_CLOCK=now for the real time)"
+fi
 
 if [ "$INPROC" = 1 ]; then
   SORTD_ARGS+=(--demo)

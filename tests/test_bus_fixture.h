@@ -102,6 +102,7 @@ struct Station {
           const std::string& record = "", const std::string& db = "")
       : dir(d) {
     sortd::DaemonOptions o;
+    o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
     o.config_path = config;
     o.db_path = db.empty() ? (dir / "sortd.db").string() : db;
     o.demo_orders = 20000;

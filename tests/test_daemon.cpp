@@ -46,6 +46,7 @@ const std::string kDemo = std::string(SORTD_SOURCE_DIR) + "/config/demo-station.
 BOOST_AUTO_TEST_CASE(demo_station_sorts_and_its_record_replays_to_the_stored_decisions) {
   TempDir dir;
   DaemonOptions o;
+  o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
   o.config_path = kDemo;
   o.db_path = (dir.path / "s.db").string();
   o.demo_orders = 5000;
@@ -98,6 +99,7 @@ BOOST_AUTO_TEST_CASE(demo_station_sorts_and_its_record_replays_to_the_stored_dec
 BOOST_AUTO_TEST_CASE(restart_resumes_from_the_store_without_reusing_sequences) {
   TempDir dir;
   DaemonOptions o;
+  o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
   o.config_path = kDemo;
   o.db_path = (dir.path / "s.db").string();
   o.demo_orders = 3000;
@@ -135,6 +137,7 @@ BOOST_AUTO_TEST_CASE(a_bad_configuration_stops_the_daemon_before_it_starts) {
   const std::string bad = (dir.path / "bad.toml").string();
   std::ofstream(bad) << text;
   DaemonOptions o;
+  o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
   o.config_path = bad;
   o.db_path = (dir.path / "s.db").string();
   Daemon d(o);
@@ -148,4 +151,23 @@ BOOST_AUTO_TEST_CASE(a_bad_configuration_stops_the_daemon_before_it_starts) {
     BOOST_TEST(e.issues()[0].message.find("warp-drive") != std::string::npos);
   }
   BOOST_TEST(!fs::exists(o.db_path));  // nothing was created
+}
+
+// The demo/test station clock: a run at any hour of the real day sees the station's local time
+// it was told to start at, in the station's time zone, and the clock runs on from there.
+BOOST_AUTO_TEST_CASE(the_station_clock_starts_at_the_time_of_day_it_is_given) {
+  const TimeMs day = 24LL * 3600 * 1000;
+  for (TimeMs real : {TimeMs(1795305600000), TimeMs(1795305600000) + day / 3 + 12345,
+                      TimeMs(1795305600000) + day - 1, TimeMs(0), TimeMs(-day / 2 - 7)}) {
+    for (std::int32_t utc_offset : {8 * 60, 0, -5 * 60, 5 * 60 + 30}) {
+      for (std::int32_t minute : {0, 9 * 60 + 30, 18 * 60 + 29, 23 * 60 + 59}) {
+        const std::int64_t shift = clock_offset_to(minute, utc_offset, real);
+        BOOST_TEST(local_minute(real + shift, utc_offset) == minute,
+                   "real " << real << " tz " << utc_offset << " minute " << minute);
+        BOOST_TEST((real + shift) % 60'000 == 0);  // at the start of that minute
+        BOOST_TEST(std::abs(shift) < day);
+        BOOST_TEST(local_minute(real + shift + 61'000, utc_offset) == (minute + 1) % (24 * 60));
+      }
+    }
+  }
 }

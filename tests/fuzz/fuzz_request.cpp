@@ -51,6 +51,7 @@ struct World {
                                                 .dump()
                                          << "\n";
     sortd::DaemonOptions o;
+    o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
     o.config_path = (dir / "station.toml").string();
     o.db_path = (dir / "sortd.db").string();
     o.demo_orders = 100;

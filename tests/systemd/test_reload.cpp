@@ -107,6 +107,7 @@ struct RunningDaemon {
     db = (dir.path / "sortd.db").string();
     write_text(config, read_text(kDemo));
     DaemonOptions o;
+    o.clock_start = "09:30";  // the demo couriers are all before their cutoffs
     o.config_path = config;
     o.db_path = db;
     o.demo_orders = 20000;
