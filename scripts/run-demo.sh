@@ -93,37 +93,8 @@ fi
 if [ "$INPROC" = 1 ]; then
   SORTD_ARGS+=(--demo)
 else
-  # The demo station with its devices on loopback: the station file up to its device section,
-  # then these devices.
   CONFIG="$STATE/station.toml"
-  sed '/^# Devices\./,$d' config/demo-station.toml > "$CONFIG"
-  cat >> "$CONFIG" <<EOF
-# Devices (written by scripts/run-demo.sh): real protocols to the simulators on loopback.
-
-[[devices]]
-name = "sorter-1"
-kind = "sorter"
-driver = "modbus-tcp"
-host = "127.0.0.1"
-port = $PLC_PORT
-write = "fc23"
-
-[[devices]]
-name = "scanner-1"
-kind = "scanner"
-driver = "tcp-client"
-host = "127.0.0.1"
-port = $READER_PORT
-separator = ","        # the feeder's reader puts a comma between the codes of one read
-
-[[devices]]
-name = "printer-1"
-kind = "printer"
-driver = "tcp"
-host = "127.0.0.1"
-port = $PRINTER_PORT
-language = "zpl"
-EOF
+  scripts/loopback-station.sh "$CONFIG" "$PLC_PORT" "$READER_PORT" "$PRINTER_PORT"
   SORTD_ARGS+=(--config "$CONFIG")
   start_sim plc "$SIM" plc --host 127.0.0.1 --port "$PLC_PORT" --control-port "$PLC_CONTROL" \
     --chutes 30 --exception-chute 30 --capacity 25
