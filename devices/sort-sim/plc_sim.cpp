@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <random>
@@ -146,6 +147,14 @@ struct PlcSim::Impl {
   std::uint16_t plc_hb = 0;
 
   std::mt19937 rng{std::random_device{}()};
+  std::FILE* journal_file = nullptr;
+
+  template <class... A>
+  void journal(fmt::format_string<A...> f, A&&... a) {
+    if (!journal_file) return;
+    fmt::print(journal_file, "{}\n", fmt::format(f, std::forward<A>(a)...));
+    std::fflush(journal_file);
+  }
 
   explicit Impl(PlcSimOptions opts) : o(std::move(opts)) {
     if (o.exception_chute == 0) o.exception_chute = o.chutes;
@@ -158,6 +167,12 @@ struct PlcSim::Impl {
       throw std::runtime_error(
           fmt::format("exception chute {} is not 1..{}", o.exception_chute, o.chutes));
     if (o.speed_mm_s <= 0) throw std::runtime_error("speed must be positive");
+    if (!o.journal_path.empty()) {
+      journal_file = std::fopen(o.journal_path.c_str(), "a");
+      if (!journal_file)
+        throw std::runtime_error(
+            fmt::format("journal {}: {}", o.journal_path, std::strerror(errno)));
+    }
     if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
       throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
     map = modbus_mapping_new_start_address(0, 0, 0, 0, 0, o.map.end(), 0, 0);
@@ -174,6 +189,7 @@ struct PlcSim::Impl {
     }
     for (int fd : wake)
       if (fd >= 0) ::close(fd);
+    if (journal_file) std::fclose(journal_file);
   }
 
   int chute_pos(int c) const { return o.first_chute_mm + (c - 1) * o.chute_pitch_mm; }
@@ -186,6 +202,7 @@ struct PlcSim::Impl {
     do b = std::uint16_t(rng());
     while (b == 0 || b == boot_id);
     boot_id = b;
+    journal("boot {}", boot_id);
     belt.clear();
     records.clear();
     fill.assign(o.chutes + 1, 0);
@@ -253,6 +270,7 @@ struct PlcSim::Impl {
     conf_next++;
     static const char* names[] = {"", "diverted", "recirculated", "rejected", "lost"};
     stats[names[outcome]]++;
+    journal("confirm {} {} {} {}", seq, tid, chute, names[outcome]);
     update_status();
   }
 
@@ -264,6 +282,7 @@ struct PlcSim::Impl {
     lose_next = false;
     belt.push_back(p);
     records[tid] = Record{};
+    journal("induct {}", tid);
     std::uint16_t* e = reg(o.map.induct_base, (ind_next % o.map.induct_ring) * ind::EntrySize);
     e[ind::TidHi] = hi16(tid);
     e[ind::TidLo] = lo16(tid);
@@ -302,6 +321,7 @@ struct PlcSim::Impl {
     last_mailbox_seq = seq;
     if (auto it = history.find(seq); it != history.end()) {
       stats["repeats"]++;
+      journal("cmd {} {} {} {} repeat", seq, u32(m[cmd::TidHi], m[cmd::TidLo]), m[cmd::Chute], -1);
       ack(seq, kAckRepeat);
       return;
     }
@@ -327,6 +347,10 @@ struct PlcSim::Impl {
       if (p->decided) result = kAckRefused;  // late: it goes to exception, confirmed with seq
     }
     if (result == kAckRefused) stats["refused"]++;
+    journal("cmd {} {} {} {} {}", seq, tid, chute, p == belt.end() ? -1 : p->lap,
+            result == kAckAccepted             ? "accepted"
+            : p != belt.end() && p->seq == seq ? "late"
+                                               : "refused");
     history[seq] = result;
     history_order.push_back(seq);
     if (history_order.size() > 1024) {

@@ -40,6 +40,13 @@ struct PlcSimOptions {
   double rate_per_min = 0;  // automatic inductions
   int host_timeout_ms = 3000;
   int heartbeat_ms = 100;  // PLC heartbeat period
+  // A journal of what the PLC saw and did, one line each, flushed (tests that check the host
+  // against the plant, e.g. the crash harness):
+  //   boot <boot id>            (start and every restart: tracking ids begin again)
+  //   induct <tid>
+  //   cmd <seq> <tid> <chute> <lap> accepted|refused|late|repeat
+  //   confirm <seq> <tid> <chute> diverted|recirculated|rejected|lost
+  std::string journal_path;
   // Embedded use (the demo): called for every inducted parcel, e.g. to hand its tracking id to
   // a simulated scanner. Runs in the simulator's thread with its lock held: keep it short.
   std::function<void(std::uint32_t tracking_id)> on_induct;

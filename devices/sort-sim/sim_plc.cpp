@@ -38,6 +38,8 @@ int plc_sim_main(int argc, char** argv) {
   app.add_option("--tick-ms", o.tick_ms, "simulation step, ms")->check(CLI::Range(1, 1000));
   app.add_option("--rate", o.rate_per_min, "automatic inductions per minute");
   app.add_option("--host-timeout-ms", o.host_timeout_ms, "host heartbeat timeout, ms");
+  app.add_option("--journal", o.journal_path,
+                 "append what the PLC saw and did to this file (commands, confirmations)");
   app.add_option("--command-base", o.map.command_base, "register map: command area");
   app.add_option("--status-base", o.map.status_base, "register map: status area");
   app.add_option("--confirm-base", o.map.confirm_base, "register map: confirmation ring");
