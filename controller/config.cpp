@@ -489,6 +489,8 @@ class Parser {
                   "'" + *v + "' is not a cutoff policy (next_courier or hold)");
     }
     if (auto v = s.integer("recirculation_limit", 0, 100)) p.recirculation_limit = int(*v);
+    if (auto v = s.integer("confirm_timeout_s", 5, 24 * 3600))
+      p.confirm_timeout_s = std::int32_t(*v);
     if (auto* w = s.subtable("weights")) {
       Section ws(ctx_, *w, "policies.weights");
       RankWeights& r = p.weights;

@@ -55,6 +55,7 @@ Core::Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& re
     p.state = f.state;
     p.exception = f.exception;
     p.labelled = f.courier;
+    p.commanded_at = f.updated;
     if (!p.order_id.empty() && p.exception == ExceptionKind::None) order_parcel_[p.order_id] = p.id;
     if (p.seq) by_seq_[p.seq] = p.id;
     if (p.tracking_id) by_tracking_[p.tracking_id] = p.id;
@@ -82,6 +83,7 @@ void Core::carry_over(const Core& old) {
   devices_ = old.devices_;
   alarms_ = old.alarms_;
   sorter_up_ = old.sorter_up_;
+  sorter_up_since_ = old.sorter_up_since_;
   inducted_ = old.inducted_;
   measured_ = old.measured_;
   stats_ = old.stats_;
@@ -341,6 +343,7 @@ void Core::decide(Parcel& p, const std::optional<Order>& order, ExceptionKind ex
     by_seq_[p.seq] = p.id;
     if (p.tracking_id) by_tracking_[p.tracking_id] = p.id;
     p.state = ParcelState::Decided;
+    p.commanded_at = now;
     fx.store.push_back(StoreSortCommand{p.seq, p.id, p.tracking_id, p.chute, now});
     fx.store.push_back(StoreParcelState{p.id, ParcelState::Decided, exception, p.lane, now});
     fx.sort.push_back(SortCommand{p.seq, p.tracking_id, p.chute});
@@ -452,6 +455,11 @@ void Core::on(const SortTimedOut& e, TimeMs now, Effects& fx) {
 }
 
 void Core::on(const DivertConfirmed& e, TimeMs now, Effects& fx) {
+  // The ring position is stored with the confirmation, in the same transaction: a restarted
+  // sortd reads on from the first confirmation it has not recorded.
+  if (e.ring_entry >= 0)
+    fx.store.push_back(
+        StoreSorterCursor{e.device, e.plc_boot, static_cast<std::uint16_t>(e.ring_entry + 1), now});
   std::uint64_t pid = 0;
   if (auto it = by_seq_.find(e.seq); e.seq && it != by_seq_.end()) {
     pid = it->second;
@@ -547,6 +555,30 @@ void Core::on(const DivertConfirmed& e, TimeMs now, Effects& fx) {
   }
 }
 
+void Core::expire_unconfirmed(TimeMs now, Effects& fx) {
+  // Only while the sorter is up, and counted from when it came up: a parcel waits for its
+  // confirmation through a link outage (the ring keeps it for us).
+  if (!has_sorter_ || !sorter_up_) return;
+  const TimeMs limit = TimeMs(cfg_.policies.confirm_timeout_s) * 1000;
+  if (now - sorter_up_since_ <= limit) return;
+  std::vector<std::uint64_t> expired;
+  for (const auto& [id, p] : parcels_)
+    if (p.seq && now - std::max(p.commanded_at, sorter_up_since_) > limit) expired.push_back(id);
+  if (expired.empty()) return;
+  for (std::uint64_t id : expired) {
+    Parcel& p = parcels_.at(id);
+    fx.log.push_back("parcel " + std::to_string(id) + " (tracking id " +
+                     std::to_string(p.tracking_id) + "): no confirmation from the sorter in " +
+                     std::to_string(cfg_.policies.confirm_timeout_s) + " s, closed as lost");
+    finish(p, ParcelState::Exception, ExceptionKind::Lost, p.lane, now, fx, "lost");
+  }
+  raise_alarm("sorter:unconfirmed", true, "warning",
+              std::to_string(expired.size()) +
+                  " parcel(s) got no confirmation from the sorter and were closed as lost: find "
+                  "them at their chutes or the exception chute and check them by hand",
+              now, fx);
+}
+
 void Core::on(const ChuteState& e, TimeMs, Effects& fx) {
   auto it = lane_by_chute_.find(e.chute);
   if (it == lane_by_chute_.end()) return;
@@ -594,6 +626,7 @@ void Core::on(const DeviceStatus& e, TimeMs now, Effects& fx) {
               e.device + ": " + (e.detail.empty() ? "down" : e.detail), now, fx);
   if (e.kind == DeviceKind::Sorter && sorter_up_ != e.up) {
     sorter_up_ = e.up;
+    sorter_up_since_ = now;
     fx.publish.push_back({"station", json{{"degraded", !sorter_up_}, {"time", now}}.dump()});
     fx.log.push_back(sorter_up_ ? "sorter back: sorting resumes"
                                 : "sorter away: degraded mode, scan and label for manual sort");
@@ -654,6 +687,7 @@ void Core::on(const Tick&, TimeMs now, Effects& fx) {
     decide(pit->second, std::nullopt, ExceptionKind::NoRead, "no read in the scan window", now, fx,
            nullptr);
   }
+  expire_unconfirmed(now, fx);
   if (now - last_stats_ >= opt_.stats_interval_ms) {
     last_stats_ = now;
     fx.publish.push_back({"stats", stats_json().dump()});

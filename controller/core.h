@@ -73,7 +73,8 @@ class Core {
     std::int32_t day = 0;
     ExceptionKind exception = ExceptionKind::None;
     ParcelState state = ParcelState::Decided;
-    std::string labelled;  // courier of the last label printed for it
+    std::string labelled;     // courier of the last label printed for it
+    TimeMs commanded_at = 0;  // when its last sort command was sent
   };
   struct Measure {
     std::int32_t weight_g = 0, length_mm = 0, width_mm = 0, height_mm = 0;
@@ -110,6 +111,8 @@ class Core {
   void reserve(Parcel& p, const std::string& courier, TimeMs now, Effects& fx);
   void release(Parcel& p, Effects& fx);
   void roll_day(TimeMs now);
+  // Parcels whose sort command got no confirmation within confirm_timeout_s: lost.
+  void expire_unconfirmed(TimeMs now, Effects& fx);
   void raise_alarm(const std::string& key, bool raised, const std::string& severity,
                    const std::string& text, TimeMs now, Effects& fx);
   void publish_lane(std::size_t lane_index, Effects& fx) const;
@@ -144,6 +147,7 @@ class Core {
   std::uint64_t next_parcel_id_ = 1, next_read_id_ = 1, next_job_id_ = 1;
   std::uint32_t next_seq_ = 1;
   bool sorter_up_ = false;
+  TimeMs sorter_up_since_ = 0;  // the sorter's link up since (for the confirmation timeout)
   bool has_sorter_ = false;
   std::vector<StoreCapacity> recovered_capacity_;  // per (day, courier) at start
   std::map<std::string, nlohmann::json> devices_;

@@ -83,11 +83,17 @@ struct EventToJson {
   }
   json operator()(const SortAcked& e) const { return {{"type", "sort_acked"}, {"seq", e.seq}}; }
   json operator()(const DivertConfirmed& e) const {
-    return {{"type", "divert_confirmed"},
-            {"seq", e.seq},
-            {"tracking_id", e.tracking_id},
-            {"chute", e.chute},
-            {"outcome", to_string(e.outcome)}};
+    json j = {{"type", "divert_confirmed"},
+              {"seq", e.seq},
+              {"tracking_id", e.tracking_id},
+              {"chute", e.chute},
+              {"outcome", to_string(e.outcome)}};
+    if (e.ring_entry >= 0) {
+      j["device"] = e.device;
+      j["plc_boot"] = e.plc_boot;
+      j["ring_entry"] = e.ring_entry;
+    }
+    return j;
   }
   json operator()(const SortTimedOut& e) const {
     return {{"type", "sort_timed_out"}, {"seq", e.seq}};
@@ -169,10 +175,17 @@ Event event_from_json(const json& j) {
                           opt<std::int32_t>(j, "length_mm", 0), opt<std::int32_t>(j, "width_mm", 0),
                           opt<std::int32_t>(j, "height_mm", 0)};
   if (type == "sort_acked") return SortAcked{get<std::uint32_t>(j, "seq")};
-  if (type == "divert_confirmed")
-    return DivertConfirmed{get<std::uint32_t>(j, "seq"), opt<std::uint32_t>(j, "tracking_id", 0),
-                           get<int>(j, "chute"),
-                           enum_field<DivertOutcome>(j, "outcome", divert_outcome_from)};
+  if (type == "divert_confirmed") {
+    DivertConfirmed e{get<std::uint32_t>(j, "seq"), opt<std::uint32_t>(j, "tracking_id", 0),
+                      get<int>(j, "chute"),
+                      enum_field<DivertOutcome>(j, "outcome", divert_outcome_from)};
+    e.ring_entry = opt<std::int32_t>(j, "ring_entry", -1);
+    if (e.ring_entry >= 0) {
+      e.device = get<std::string>(j, "device");
+      e.plc_boot = get<std::uint16_t>(j, "plc_boot");
+    }
+    return e;
+  }
   if (type == "sort_timed_out") return SortTimedOut{get<std::uint32_t>(j, "seq")};
   if (type == "chute_state")
     return ChuteState{get<int>(j, "chute"), opt<bool>(j, "full", false),

@@ -146,6 +146,7 @@ void Daemon::start() {
     ++n;
   });
   RecoveredState rec = store_->recover();
+  sorter_cursors_ = rec.sorter_cursors;
   spdlog::info("store {}: {} orders, {} parcels in flight recovered", opt_.db_path, n,
                rec.in_flight.size());
 
@@ -170,12 +171,15 @@ void Daemon::start_devices() {
     const dev::DriverInfo* info = dev::find_driver(d.kind, d.driver);
     auto t = std::make_unique<DeviceThread>();
     t->cfg = d;
+    for (const auto& c : sorter_cursors_)
+      if (c.device == d.name && d.kind == "sorter")
+        t->cfg.resume = {{"plc_boot", c.plc_boot}, {"conf_next", c.conf_next}};
     const std::string endpoint = "inproc://sortd/dev/" + d.name;
     t->commands = std::make_unique<zmq::socket_t>(zmq_, zmq::socket_type::push);
     t->commands->set(zmq::sockopt::linger, 0);
     t->commands->set(zmq::sockopt::sndhwm, 10000);
     t->commands->bind(endpoint);
-    std::shared_ptr<dev::Driver> driver = info->make(d, *cfg_);
+    std::shared_ptr<dev::Driver> driver = info->make(t->cfg, *cfg_);
     t->thread = std::jthread([this, driver, endpoint, name = d.name](std::stop_token st) {
       try {
         dev::DriverIo io(zmq_, kEventsEndpoint, endpoint);
@@ -193,10 +197,8 @@ void Daemon::activate(StationConfig cfg) {
   // The new core starts from the durable state, as after a restart, and takes over what the
   // old one knew of the devices and the belt.
   auto next_cfg = std::make_unique<StationConfig>(std::move(cfg));
-  auto next = std::make_unique<Core>(*next_cfg, orders_, store_->recover(), core_options_);
-  next->carry_over(*core_);
-  core_ = std::move(next);
-  cfg_ = std::move(next_cfg);
+  core_ = core_from_store(*next_cfg);
+  cfg_ = std::move(next_cfg);  // the old configuration outlives the old core
   spdlog::info("configuration {} activated: {} couriers, {} lanes", cfg_->source,
                cfg_->couriers.size(), cfg_->lanes.size());
 }
@@ -242,25 +244,9 @@ void Daemon::execute(Effects& fx) {
     try {
       store_->apply(fx.store);
       ++commits_since_checkpoint_;
-      if (store_failed_) {
-        store_failed_ = false;
-        spdlog::warn("store: writing again");
-      }
+      if (store_failed_) store_recovered();
     } catch (const StoreError& e) {
-      // Safe state: nothing leaves without its record. The PLC's fail-safe takes parcels
-      // without a sort command to the exception chute.
-      spdlog::critical("store: {}: sort commands and labels of this step withheld", e.what());
-      store_failed_ = true;
-      fx.sort.clear();
-      fx.print.clear();
-      if (on_publish)
-        on_publish(
-            {"alarm", json{{"key", "store:error"},
-                           {"raised", true},
-                           {"severity", "error"},
-                           {"text", std::string("the database cannot be written: ") + e.what()},
-                           {"time", now_ms()}}
-                          .dump()});
+      store_failed(e.what(), fx);
     }
   }
   auto send_to = [this](const char* kind, const std::string& text) {
@@ -276,6 +262,68 @@ void Daemon::execute(Effects& fx) {
   if (on_publish)
     for (const auto& p : fx.publish) on_publish(p);
   for (const auto& l : fx.log) spdlog::info("{}", l);
+}
+
+// Safe state: nothing leaves without its record. The step's sort commands, labels and
+// publications are withheld (the PLC's fail-safe takes parcels without a sort command to the
+// exception chute), an alarm is raised, and the core goes back to what the store holds, so
+// that it does not count capacity or parcels the store never saw.
+void Daemon::store_failed(const std::string& what, Effects& fx) {
+  store_fault_.withheld_commands += fx.sort.size();
+  fx.sort.clear();
+  fx.print.clear();
+  fx.publish.clear();
+  fx.log.clear();
+  if (!store_failed_) {
+    store_failed_ = true;
+    store_fault_.since = now_ms();
+    store_fault_.text = "the database cannot be written (" + what +
+                        "): parcels go to the exception chute until it can";
+    ++store_fault_.episodes;
+    spdlog::critical("store: {}: sort commands, labels and publications withheld", what);
+    if (on_publish)
+      on_publish({"alarm", json{{"key", "store:error"},
+                                {"raised", true},
+                                {"severity", "error"},
+                                {"text", store_fault_.text},
+                                {"time", store_fault_.since}}
+                               .dump()});
+  }
+  try {
+    core_ = core_from_store(*cfg_);
+  } catch (const std::exception& e) {
+    spdlog::error("store: cannot read the durable state back ({}): the core keeps its own",
+                  e.what());
+  }
+}
+
+void Daemon::store_recovered() {
+  store_failed_ = false;
+  const TimeMs now = now_ms();
+  spdlog::warn("store: writing again after {} ms; {} sort commands were withheld",
+               now - store_fault_.since, store_fault_.withheld_commands);
+  // The alarm's raise and clear go into the store's alarm log now that it can hold them.
+  std::vector<StoreOp> record{
+      StoreAlarm{"store:error", true, "error", store_fault_.text, store_fault_.since},
+      StoreAlarm{"store:error", false, "error", store_fault_.text, now}};
+  try {
+    store_->apply(record);
+  } catch (const StoreError& e) {
+    spdlog::error("store: recording the store alarm: {}", e.what());
+  }
+  if (on_publish)
+    on_publish({"alarm", json{{"key", "store:error"},
+                              {"raised", false},
+                              {"severity", "error"},
+                              {"text", store_fault_.text},
+                              {"time", now}}
+                             .dump()});
+}
+
+std::unique_ptr<Core> Daemon::core_from_store(const StationConfig& cfg) {
+  auto next = std::make_unique<Core>(cfg, orders_, store_->recover(), core_options_);
+  next->carry_over(*core_);
+  return next;
 }
 
 void Daemon::checkpoint_if_idle(std::int64_t idle_ms) {

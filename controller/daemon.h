@@ -90,6 +90,16 @@ class Daemon {
   const DaemonOptions& options() const { return opt_; }
 
   // The station clock: the real time plus the shift set by clock_start / clock_offset_ms.
+  // The database could not be written (full disk, I/O error): the station withholds sort
+  // commands until it can (see execute()).
+  struct StoreFault {
+    TimeMs since = 0;
+    std::string text;
+    std::uint64_t episodes = 0, withheld_commands = 0;
+  };
+  bool store_failing() const { return store_failed_; }
+  const StoreFault& store_fault() const { return store_fault_; }
+
   static TimeMs now_ms();
   static TimeMs real_now_ms();
   static void set_clock_offset(std::int64_t ms);
@@ -99,6 +109,11 @@ class Daemon {
   void start_devices();
   void execute(Effects& fx);
   void checkpoint_if_idle(std::int64_t idle_ms);
+  void store_failed(const std::string& what, Effects& fx);
+  void store_recovered();
+  // A new core from the store's durable state (as after a restart), taking over what the old
+  // one knew at run time (devices, the belt, statistics).
+  std::unique_ptr<Core> core_from_store(const StationConfig& cfg);
 
   DaemonOptions opt_;
   std::unique_ptr<StationConfig> cfg_;  // the core refers to it: replaced only with the core
@@ -114,8 +129,10 @@ class Daemon {
   std::vector<std::pair<zmq::socket_t*, std::function<void()>>> extra_;
   std::atomic<bool> stopping_{false};
   bool store_failed_ = false;
+  StoreFault store_fault_;
   std::uint64_t commits_since_checkpoint_ = 0;
   LatencyStats latency_;
+  std::vector<StoreSorterCursor> sorter_cursors_;  // recovered: where each sorter resumes
 };
 
 // The shift that makes the station's local time read `minute` (after midnight) now.

@@ -57,6 +57,12 @@ struct DivertConfirmed {
   std::uint32_t tracking_id = 0;
   int chute = 0;
   DivertOutcome outcome = DivertOutcome::Diverted;
+  // Where it was read in the PLC's confirmation ring (docs/register-map.md). The store keeps
+  // the position with the confirmation, so that a restarted sortd reads the confirmations it
+  // missed while it was down. ring_entry -1: not from a ring (simulated sorters, tests).
+  std::string device = {};
+  std::uint16_t plc_boot = 0;
+  std::int32_t ring_entry = -1;
 };
 
 // A sort command that got no acknowledgement in time (from the sorter driver).
@@ -222,14 +228,22 @@ struct StoreAlarm {
   std::string text;
   TimeMs time = 0;
 };
+// The next confirmation ring entry to read from a sorter PLC, for the boot it belongs to.
+struct StoreSorterCursor {
+  std::string device;
+  std::uint16_t plc_boot = 0;
+  std::uint16_t conf_next = 0;
+  TimeMs time = 0;
+};
 struct StoreAudit {
   std::string user, action, detail;
   TimeMs time = 0;
 };
 
-using StoreOp = std::variant<StoreRead, StoreDecision, StoreSortCommand, StoreSortAck,
-                             StoreConfirmation, StoreParcelState, StoreCapacity, StoreLane,
-                             StoreLabelJob, StoreOrderStatus, StoreAlarm, StoreAudit>;
+using StoreOp =
+    std::variant<StoreRead, StoreDecision, StoreSortCommand, StoreSortAck, StoreConfirmation,
+                 StoreParcelState, StoreCapacity, StoreLane, StoreLabelJob, StoreOrderStatus,
+                 StoreAlarm, StoreAudit, StoreSorterCursor>;
 
 struct SortCommand {
   std::uint32_t seq = 0;

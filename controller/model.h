@@ -147,6 +147,10 @@ struct Policies {
   RankWeights weights;
   CutoffPolicy cutoff = CutoffPolicy::NextCourier;
   int recirculation_limit = 2;
+  // A parcel with a sort command and no confirmation for this long (counted while the sorter
+  // is up) is closed as lost, with an alarm: the sorter's answer for it was lost (e.g. its
+  // confirmation ring was overrun while sortd was down).
+  std::int32_t confirm_timeout_s = 120;
   std::int32_t utc_offset_min = 8 * 60;  // station time zone (China Standard Time)
   std::string origin_province;           // where the warehouse is (for zone pricing)
 };
@@ -167,6 +171,9 @@ struct StationConfig {
         driver;  // kind: scanner|printer|sorter; driver: sim|tcp|usb|serial|modbus-tcp|...
     std::map<std::string, std::string> options;
     int line = 0;
+    // Set by the daemon at start from the store, never read from the file: where the driver
+    // resumes (a sorter: "plc_boot" and "conf_next" of its confirmation ring).
+    std::map<std::string, std::int64_t> resume = {};
   };
   std::vector<Device> devices;
 

@@ -181,6 +181,14 @@ CREATE TABLE audit (
   detail  TEXT NOT NULL DEFAULT ''
 );
 )sql"},
+    {3, "sorter ring cursor", R"sql(
+CREATE TABLE sorter_cursor (  -- the next confirmation ring entry to read, per sorter PLC
+  device     TEXT PRIMARY KEY NOT NULL,
+  plc_boot   INTEGER NOT NULL,  -- the PLC boot id the entry number belongs to
+  conf_next  INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr int kCurrentVersion = static_cast<int>(std::size(kMigrations));
@@ -386,7 +394,7 @@ struct Store::Impl {
   Stmt begin, commit, rollback;
   Stmt ins_read, ins_decision, upsert_parcel_decided, ins_command, parcel_seq, ack_command,
       ins_confirmation, upsert_parcel_state, add_capacity, upsert_lane, upsert_job, order_status,
-      upsert_alarm, log_alarm, ins_audit;
+      upsert_alarm, log_alarm, ins_audit, upsert_cursor;
   Stmt insert_order, update_order, del_codes, ins_code;
 
   std::string json;  // scratch for the codes of a read
@@ -496,6 +504,11 @@ struct Store::Impl {
                      "?2, ?3, ?4, ?5)");
     ins_audit =
         Stmt(db, "INSERT INTO audit (time_ms, user, action, detail) VALUES (?1, ?2, ?3, ?4)");
+    upsert_cursor = Stmt(db,
+                         "INSERT INTO sorter_cursor (device, plc_boot, conf_next, updated_ms) "
+                         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device) DO UPDATE SET plc_boot = "
+                         "excluded.plc_boot, conf_next = excluded.conf_next, updated_ms = "
+                         "excluded.updated_ms");
     // A new order is one INSERT (the common case of a bulk import); an existing one is updated
     // and its codes replaced.
     insert_order = Stmt(db,
@@ -649,6 +662,13 @@ struct Store::Impl {
         .bind(4, a.text)
         .bind(5, a.time)
         .run("logging an alarm");
+  }
+  void op(const StoreSorterCursor& c) {
+    upsert_cursor.bind(1, c.device)
+        .bind(2, std::int64_t{c.plc_boot})
+        .bind(3, std::int64_t{c.conf_next})
+        .bind(4, c.time)
+        .run("storing the sorter's ring position");
   }
   void op(const StoreAudit& a) {
     ins_audit.bind(1, a.time)
@@ -873,7 +893,8 @@ RecoveredState Store::recover() const {
   {
     Stmt q(db,
            "SELECT id, order_id, tracking_id, last_seq, courier, lane, chute, attempt, weight_g, "
-           "day, state FROM parcels WHERE state IN ('decided', 'commanded') ORDER BY id",
+           "day, state, updated_ms FROM parcels WHERE state IN ('decided', 'commanded') ORDER "
+           "BY id",
            false);
     while (q.row("recovering parcels in flight")) {
       RecoveredState::InFlight f;
@@ -888,6 +909,7 @@ RecoveredState Store::recover() const {
       f.weight_g = q.i32(8);
       f.day = q.i32(9);
       f.state = value_in(kParcelState, q.cstr(10), ParcelState::Decided);
+      f.updated = q.i64(11);
       st.in_flight.push_back(std::move(f));
     }
   }
@@ -918,6 +940,13 @@ RecoveredState Store::recover() const {
            false);
     while (q.row("recovering alarms"))
       st.alarms.push_back(StoreAlarm{q.str(0), true, q.str(1), q.str(2), q.i64(3)});
+  }
+  {
+    Stmt q(db, "SELECT device, plc_boot, conf_next, updated_ms FROM sorter_cursor ORDER BY device",
+           false);
+    while (q.row("recovering the sorters' ring positions"))
+      st.sorter_cursors.push_back(
+          StoreSorterCursor{q.str(0), std::uint16_t(q.i64(1)), std::uint16_t(q.i64(2)), q.i64(3)});
   }
   return st;
 }

@@ -38,6 +38,7 @@ struct RecoveredState {
     std::int32_t day = 0;  // local day its capacity was reserved on
     ParcelState state = ParcelState::Decided;
     ExceptionKind exception = ExceptionKind::None;  // of its last decision
+    TimeMs updated = 0;                             // its last decision or state change
   };
   std::vector<InFlight> in_flight;      // parcels Decided or Commanded, not yet final
   std::vector<StoreCapacity> capacity;  // totals per (day, courier)
@@ -46,6 +47,8 @@ struct RecoveredState {
   // flight, diverted, or sorted by hand); not those whose parcel ended in an exception.
   std::vector<std::pair<std::string, std::uint64_t>> order_parcels;
   std::vector<StoreAlarm> alarms;  // raised and not cleared
+  // Per sorter PLC: where its confirmation ring was last read (the driver resumes there).
+  std::vector<StoreSorterCursor> sorter_cursors;
 };
 
 class Store {

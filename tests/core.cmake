@@ -15,3 +15,6 @@ endforeach()
 # The daemon end to end on the demo station (in-process simulated devices).
 sortd_add_test(test_daemon SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_daemon.cpp
   LIBS sortd_daemon PkgConfig::SQLITE3 LABELS core daemon)
+# A full disk and an I/O error under a running station (a fault-injecting SQLite VFS).
+sortd_add_test(test_store_faults SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_store_faults.cpp
+  LIBS sortd_daemon PkgConfig::SQLITE3 LABELS core daemon store)

@@ -65,6 +65,9 @@ DriverInfo make_info(const std::string& driver, const char* help) {
     auto o = sortd::sorter::plc_options_from(dev.name, driver, dev.options, problems);
     if (!problems.empty())
       throw std::invalid_argument(fmt::format("{}: {}", dev.name, fmt::join(problems, "; ")));
+    auto boot = dev.resume.find("plc_boot"), next = dev.resume.find("conf_next");
+    if (boot != dev.resume.end() && next != dev.resume.end())
+      o.resume = PlcOptions::Resume{std::uint16_t(boot->second), std::uint16_t(next->second)};
     return std::make_unique<ModbusSorter>(std::move(o));
   };
   return d;

@@ -335,10 +335,33 @@ void PlcClient::process_status(const std::uint16_t* s, std::vector<Event>& out) 
         queue_.front().writes = 0;
       }
     } else {
-      // First contact since we started: what is in the rings is history we did not wait for.
+      // First contact since we started: what is in the rings is history we did not wait for,
+      // except the confirmations given since a previous run stopped reading: those parcels
+      // are in the store waiting for them.
       conf_next_ = s[st::ConfNext];
       induct_next_ = s[st::InductNext];
       meas_next_ = s[st::MeasNext];
+      if (opts_.resume && opts_.resume->plc_boot == s[st::BootId]) {
+        const std::uint16_t missed = std::uint16_t(s[st::ConfNext] - opts_.resume->conf_next);
+        if (missed <= opts_.map.confirm_ring) {
+          conf_next_ = opts_.resume->conf_next;
+          if (missed)
+            spdlog::info("{}: reading the {} confirmation(s) given while sortd was away",
+                         opts_.name, missed);
+        } else {
+          counters_.ring_overruns++;
+          spdlog::error(
+              "{}: {} confirmations were given while sortd was away, more than the "
+              "ring keeps ({}): the parcels they were for close as lost after the "
+              "confirmation timeout",
+              opts_.name, missed, opts_.map.confirm_ring);
+        }
+      } else if (opts_.resume) {
+        spdlog::warn(
+            "{}: the PLC restarted while sortd was away (boot id {} -> {}): its "
+            "confirmations for the parcels in flight are gone",
+            opts_.name, opts_.resume->plc_boot, s[st::BootId]);
+      }
     }
     have_boot_ = true;
     boot_id_ = s[st::BootId];
@@ -451,8 +474,12 @@ bool PlcClient::follow_rings(std::vector<Event>& out) {
           if (recent_confirmed_.size() > 4096) recent_confirmed_.pop_front();
         }
         counters_.confirmations++;
-        out.push_back(DivertConfirmed{seq, u32(e[conf::TidHi], e[conf::TidLo]), int(e[conf::Chute]),
-                                      DivertOutcome(oc)});
+        DivertConfirmed c{seq, u32(e[conf::TidHi], e[conf::TidLo]), int(e[conf::Chute]),
+                          DivertOutcome(oc)};
+        c.device = opts_.name;
+        c.plc_boot = boot_id_;
+        c.ring_entry = no;
+        out.push_back(std::move(c));
       } else if (&r == &rings[1]) {
         counters_.inductions++;
         out.push_back(ParcelInducted{u32(e[ind::TidHi], e[ind::TidLo])});

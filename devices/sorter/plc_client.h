@@ -42,6 +42,13 @@ struct PlcOptions {
   int exception_limit = 5;  // consecutive Modbus exception answers before reporting down
   bool fc23 = false;        // write mailbox + read status in one FC23 transaction
   RegisterMap map;
+  // Where a previous run of sortd stopped reading the confirmation ring (from the store). On
+  // first contact with the same PLC boot, the confirmations given since are read, not skipped.
+  struct Resume {
+    std::uint16_t plc_boot = 0;
+    std::uint16_t conf_next = 0;
+  };
+  std::optional<Resume> resume;
 };
 
 // Reads [[devices]] options of a sorter (kind "sorter", driver "modbus-tcp" / "modbus-rtu").
