@@ -5,7 +5,7 @@
 # on their own (sortd_devices also compiles them, with every other driver family).
 set(_scn ${SORTD_SOURCE_DIR}/devices/scanner)
 add_library(sortd_scanner_test_lib STATIC
-  ${_scn}/framing.cpp ${_scn}/gs1.cpp ${_scn}/decode.cpp ${_scn}/hid_keyboard.cpp
+  ${_scn}/framing.cpp ${_scn}/gs1.cpp ${_scn}/decode.cpp ${_scn}/hid_keyboard.cpp ${_scn}/hid_pos.cpp
   ${_scn}/common.cpp ${_scn}/stream.cpp ${_scn}/tcp.cpp ${_scn}/serial.cpp ${_scn}/usb_hid.cpp
   ${_scn}/sim_reader.cpp)
 target_include_directories(sortd_scanner_test_lib PUBLIC ${SORTD_SOURCE_DIR}/devices
