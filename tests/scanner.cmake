@@ -15,6 +15,8 @@ target_link_libraries(sortd_scanner_test_lib PUBLIC nlohmann_json::nlohmann_json
 
 sortd_add_test(test_scanner_parse SOURCES test_scanner_parse.cpp LIBS sortd_scanner_test_lib
   LABELS scanner)
+sortd_add_test(test_scanner_hidpos SOURCES test_scanner_hidpos.cpp LIBS sortd_scanner_test_lib
+  LABELS scanner)
 
 # GS1 cross-check against independent peers: zint encodes, zxing-cpp decodes.
 pkg_check_modules(ZXING IMPORTED_TARGET zxing)
