@@ -114,7 +114,7 @@ bool take(libusb_device_handle* h, int iface, Claimed& c, std::string& why,
       return false;
     }
     detached = true;
-    spdlog::info("scanner {}: detached the kernel driver from interface {}", name, iface);
+    spdlog::debug("scanner {}: detached the kernel driver from interface {}", name, iface);
   }
   rc = libusb_claim_interface(h, iface);
   if (rc != 0) {
@@ -363,6 +363,9 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
       continue;
     }
     const Endpoint& ep = ses.ep;
+    if (ses.claim.detached)
+      spdlog::info("scanner {}: detached the kernel driver from interface {}", cfg_.common.name,
+                   ep.interface);
     if (!ses.pos && ep.boot) {
       // SET_PROTOCOL(boot) and SET_IDLE(0): plain 8-byte reports, sent on change only. A scanner
       // that refuses either still works in its report protocol as long as it is boot-shaped.
