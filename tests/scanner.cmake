@@ -45,6 +45,10 @@ if(UMOCKDEV_FOUND AND UMOCKDEV_WRAPPER)
   # The test re-executes itself under umockdev-wrapper (umockdev's LD_PRELOAD library).
   target_compile_definitions(test_scanner_usb PRIVATE UMOCKDEV_WRAPPER="${UMOCKDEV_WRAPPER}")
   set_tests_properties(test_scanner_usb PROPERTIES TIMEOUT 300)
+  sortd_add_test(test_scanner_usb_pos SOURCES test_scanner_usb_pos.cpp
+    LIBS sortd_scanner_test_lib PkgConfig::UMOCKDEV LABELS scanner)
+  target_compile_definitions(test_scanner_usb_pos PRIVATE UMOCKDEV_WRAPPER="${UMOCKDEV_WRAPPER}")
+  set_tests_properties(test_scanner_usb_pos PROPERTIES TIMEOUT 300)
 endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz.cmake)
