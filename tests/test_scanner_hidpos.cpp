@@ -133,6 +133,24 @@ BOOST_AUTO_TEST_CASE(minimal_layout_push_pop_long_item) {
   BOOST_TEST(ev.text == code);
 }
 
+// A Usage Page given after the usages it qualifies, before their Input item, applies to them (as
+// the Linux HID core reads it); a 4-byte usage keeps its own page.
+BOOST_AUTO_TEST_CASE(usage_page_after_its_usages) {
+  const std::vector<std::uint8_t> d = {
+      0x05, 0x8c, 0x09, 0x02, 0xa1, 0x01,        // Bar Code Scanner application
+      0x05, 0x01, 0x75, 0x08, 0x95, 0x10,        // page Generic Desktop, 16 bytes
+      0x09, 0xfe, 0x05, 0x8c, 0x81, 0x02,        // Usage (0xFE), then page 0x8C, Input
+      0x95, 0x01, 0x0b, 0x3b, 0x00, 0x01, 0x00,  // Usage 0x0001003B (Byte Count)
+      0x81, 0x02, 0xc0};
+  auto info = parse(d);
+  BOOST_REQUIRE_MESSAGE(info.ok, info.error);
+  BOOST_REQUIRE(info.pos);
+  BOOST_TEST(info.pos->data_offset == 0u);
+  BOOST_TEST(info.pos->data_size == 16u);
+  BOOST_REQUIRE(info.pos->byte_count);
+  BOOST_TEST(info.pos->byte_count->offset == 128u);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_descriptors_are_rejected_with_a_reason) {
   struct Case {
     std::vector<std::uint8_t> bytes;

@@ -28,6 +28,7 @@ struct Globals {
 
 struct UsageRange {
   std::uint32_t min = 0, max = 0;
+  bool extended = false;  // given with its page (4-byte item)
 };
 
 // An Input main item that may carry a Scanned Data field.
@@ -133,6 +134,7 @@ class Parser {
     int type = (b >> 2) & 3, tag = b >> 4;
     switch (type) {
       case 0:
+        last_usage_page();
         main_item(tag, u);
         locals_.clear();
         min_.reset();
@@ -145,6 +147,19 @@ class Parser {
         break;
       default:
         fail("reserved item type (item " + hex(b) + ")" + where());
+    }
+  }
+
+  // A Usage Page declared after short usages, before their main item, applies to them (the rule
+  // of the Linux HID core, hid_concatenate_last_usage_page): walking back from the last usage,
+  // short usages take the current page until one already has it.
+  void last_usage_page() {
+    for (std::size_t i = locals_.size(); i-- > 0;) {
+      UsageRange& r = locals_[i];
+      if (r.extended) continue;
+      if ((r.min >> 16) == g_.usage_page) break;
+      r.min = (g_.usage_page << 16) | (r.min & 0xffff);
+      r.max = (g_.usage_page << 16) | (r.max & 0xffff);
     }
   }
 
@@ -266,17 +281,18 @@ class Parser {
     std::uint32_t full = len == 4 ? u : (g_.usage_page << 16) | (u & 0xffff);
     switch (tag) {
       case 0x0:  // Usage
-        add({full, full});
+        add({full, full, len == 4});
         break;
       case 0x1:  // Usage Minimum
         min_ = full;
+        min_extended_ = len == 4;
         break;
       case 0x2:            // Usage Maximum
         if (!min_) break;  // a maximum alone says nothing
         if ((full >> 16) != (*min_ >> 16) || full < *min_)
           return (void)fail("Usage Maximum " + hex(full, 8) + " does not follow Usage Minimum " +
                             hex(*min_, 8) + where());
-        add({*min_, full});
+        add({*min_, full, len == 4 || min_extended_});
         min_.reset();
         break;
       default:
@@ -360,6 +376,7 @@ class Parser {
   std::vector<Globals> push_;
   std::vector<UsageRange> locals_;
   std::optional<std::uint32_t> min_;
+  bool min_extended_ = false;
   std::vector<std::uint32_t> stack_;       // usages of the open collections
   std::array<std::uint64_t, 256> bits_{};  // input report lengths by ID
   std::array<std::uint64_t, 256> other_bits_{};
