@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <linux/usbdevice_fs.h>
@@ -162,6 +163,11 @@ class FakeScanner {
     std::lock_guard lock(mu_);
     return control_requests_;
   }
+  // GET_DESCRIPTOR(Report) requests: interface (wIndex) and wLength, in order.
+  std::vector<std::pair<int, int>> report_descriptor_requests() {
+    std::lock_guard lock(mu_);
+    return descriptor_requests_;
+  }
   bool requested(int b_request) {
     auto c = control_requests();
     return std::find(c.begin(), c.end(), b_request) != c.end();
@@ -196,6 +202,7 @@ class FakeScanner {
     umockdev_ioctl_data_unref(setup);
     control_requests_.push_back(request);
     if (request_type == 0x81 && request == 0x06 && value == 0x2200) {
+      descriptor_requests_.emplace_back(index, length);
       auto it = dev_.report_descriptors.find(index);
       if (it == dev_.report_descriptors.end()) return {urb_data, -EPIPE, 0};
       int n = std::min<int>(length, static_cast<int>(it->second.size()));
@@ -357,6 +364,7 @@ class FakeScanner {
   int detaches_ = 0;
   std::vector<int> claimed_;
   std::vector<int> control_requests_;
+  std::vector<std::pair<int, int>> descriptor_requests_;
   std::deque<UMockdevIoctlData*> flying_, discarded_;
   std::deque<Control> control_done_;
   std::map<std::uint8_t, std::deque<std::vector<std::uint8_t>>> reports_;

@@ -46,7 +46,8 @@ BOOST_AUTO_TEST_CASE(keyboard_wedge_scanner_under_umockdev) {
     BOOST_REQUIRE(s->up);
     BOOST_TEST(fake.detaches() == 1);
     BOOST_TEST(fake.claims() == 1);
-    BOOST_TEST(fake.requested(0x06));  // GET_DESCRIPTOR(Report): auto mode looks for HID POS
+    // Auto mode looked for HID POS: GET_DESCRIPTOR(Report), wLength 63 from the HID descriptor.
+    BOOST_TEST((fake.report_descriptor_requests() == std::vector<std::pair<int, int>>{{0, 63}}));
     BOOST_TEST(fake.requested(0x0b));  // SET_PROTOCOL
     BOOST_TEST(s->detail.find("keyboard") != std::string::npos);
 

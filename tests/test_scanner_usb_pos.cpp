@@ -73,7 +73,11 @@ BOOST_AUTO_TEST_CASE(hid_pos_scanner_under_umockdev) {
   BOOST_TEST(fake.detaches() == 1);
   BOOST_TEST(fake.claimed() == (std::vector<int>{1}));
   BOOST_TEST(fake.kernel_driver_bound(0));
-  BOOST_TEST(fake.requested(0x06));   // GET_DESCRIPTOR(Report)
+  // GET_DESCRIPTOR(Report) to interface 1 only, wLength from its HID descriptor.
+  auto asked = fake.report_descriptor_requests();
+  BOOST_REQUIRE(asked.size() == 1u);
+  BOOST_TEST(asked[0].first == 1);
+  BOOST_TEST(asked[0].second == static_cast<int>(kPosScannerDescriptor.size()));
   BOOST_TEST(!fake.requested(0x0b));  // no SET_PROTOCOL: not a boot interface
 
   // GS1-128 with AIM ]C1 and GS separators, 66 bytes: two reports.
