@@ -5,7 +5,7 @@
 # on their own (sortd_devices also compiles them, with every other driver family).
 set(_scn ${SORTD_SOURCE_DIR}/devices/scanner)
 add_library(sortd_scanner_test_lib STATIC
-  ${_scn}/framing.cpp ${_scn}/gs1.cpp ${_scn}/decode.cpp ${_scn}/hid_keyboard.cpp
+  ${_scn}/framing.cpp ${_scn}/gs1.cpp ${_scn}/decode.cpp ${_scn}/hid_keyboard.cpp ${_scn}/hid_pos.cpp
   ${_scn}/common.cpp ${_scn}/stream.cpp ${_scn}/tcp.cpp ${_scn}/serial.cpp ${_scn}/usb_hid.cpp
   ${_scn}/sim_reader.cpp)
 target_include_directories(sortd_scanner_test_lib PUBLIC ${SORTD_SOURCE_DIR}/devices
@@ -14,6 +14,8 @@ target_link_libraries(sortd_scanner_test_lib PUBLIC nlohmann_json::nlohmann_json
   PkgConfig::LIBUSB PkgConfig::ZMQ Threads::Threads)
 
 sortd_add_test(test_scanner_parse SOURCES test_scanner_parse.cpp LIBS sortd_scanner_test_lib
+  LABELS scanner)
+sortd_add_test(test_scanner_hidpos SOURCES test_scanner_hidpos.cpp LIBS sortd_scanner_test_lib
   LABELS scanner)
 
 # GS1 cross-check against independent peers: zint encodes, zxing-cpp decodes.
@@ -43,6 +45,10 @@ if(UMOCKDEV_FOUND AND UMOCKDEV_WRAPPER)
   # The test re-executes itself under umockdev-wrapper (umockdev's LD_PRELOAD library).
   target_compile_definitions(test_scanner_usb PRIVATE UMOCKDEV_WRAPPER="${UMOCKDEV_WRAPPER}")
   set_tests_properties(test_scanner_usb PROPERTIES TIMEOUT 300)
+  sortd_add_test(test_scanner_usb_pos SOURCES test_scanner_usb_pos.cpp
+    LIBS sortd_scanner_test_lib PkgConfig::UMOCKDEV LABELS scanner)
+  target_compile_definitions(test_scanner_usb_pos PRIVATE UMOCKDEV_WRAPPER="${UMOCKDEV_WRAPPER}")
+  set_tests_properties(test_scanner_usb_pos PROPERTIES TIMEOUT 300)
 endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz.cmake)

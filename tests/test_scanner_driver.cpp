@@ -100,6 +100,12 @@ BOOST_AUTO_TEST_CASE(registry_lists_the_scanner_drivers_and_checks_their_options
   BOOST_REQUIRE_EQUAL(problems.size(), 2u);
   BOOST_TEST(problems[0] == "port: missing");
   BOOST_TEST(problems[1] == "prot: unknown option for driver 'tcp-client'");
+  problems =
+      dev::find_driver("scanner", "usb-hid")
+          ->check(device("usb-hid",
+                         {{"vendor_id", "0x0c2e"}, {"product_id", "0x0b61"}, {"mode", "hidpos"}}));
+  BOOST_REQUIRE_EQUAL(problems.size(), 1u);
+  BOOST_TEST(problems[0] == "mode: 'hidpos' is not one of auto, keyboard, pos");
   // make() refuses what check() refuses, with the same messages.
   StationConfig station;
   BOOST_CHECK_THROW(dev::find_driver("scanner", "serial")->make(device("serial", {}), station),

@@ -595,6 +595,33 @@ BOOST_AUTO_TEST_CASE(good_options_pass) {
                                    {"layout", "de"},
                                    {"suffix", "tab"}}))
                  .empty());
+  for (const char* mode : {"auto", "keyboard", "pos"})
+    BOOST_TEST(
+        check(dev("usb-hid", {{"vendor_id", "0x05e0"}, {"product_id", "0x1300"}, {"mode", mode}}))
+            .empty());
+}
+
+BOOST_AUTO_TEST_CASE(usb_hid_mode) {
+  auto cfg = [](std::map<std::string, std::string> o) {
+    o["vendor_id"] = "1504";
+    o["product_id"] = "0x1300";
+    StationConfig::Device d = dev("usb-hid", o);
+    Options opts(d);
+    return read_usb_hid_config(opts);
+  };
+  BOOST_TEST(int(cfg({}).mode) == int(UsbHidMode::Auto));
+  BOOST_TEST(int(cfg({{"mode", "keyboard"}}).mode) == int(UsbHidMode::Keyboard));
+  BOOST_TEST(int(cfg({{"mode", "pos"}}).mode) == int(UsbHidMode::Pos));
+  auto p = check(
+      dev("usb-hid", {{"vendor_id", "0x05e0"}, {"product_id", "0x1300"}, {"mode", "hidpos"}}));
+  BOOST_REQUIRE_EQUAL(p.size(), 1u);
+  BOOST_TEST(p[0] == "mode: 'hidpos' is not one of auto, keyboard, pos");
+  // A HID POS scanner sends text: a keyboard layout with mode = "pos" is a mistake.
+  p = check(
+      dev("usb-hid",
+          {{"vendor_id", "0x05e0"}, {"product_id", "0x1300"}, {"mode", "pos"}, {"layout", "de"}}));
+  BOOST_REQUIRE_EQUAL(p.size(), 1u);
+  BOOST_TEST(contains(p[0], "layout: a HID POS scanner sends text, not keys"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_options_get_clear_messages) {

@@ -217,6 +217,18 @@ void ReadPipeline::idle() {
   handle(items_);
 }
 
+void ReadPipeline::frame(std::string_view payload) {
+  items_.clear();
+  items_.push_back(FrameItem{true, std::string(payload)});
+  handle(items_);
+}
+
+void ReadPipeline::reject(const std::string& reason) {
+  items_.clear();
+  items_.push_back(FrameItem{false, reason});
+  handle(items_);
+}
+
 void ReadPipeline::reset() {
   parser_.reset();
 }

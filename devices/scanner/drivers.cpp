@@ -81,7 +81,8 @@ std::vector<DriverInfo> scanner_drivers() {
   return {
       entry<UsbHidConfig, UsbHidScanner>(
           "usb-hid",
-          "USB HID keyboard-wedge scanner through libusb (vendor_id, product_id, layout)",
+          "USB HID scanner through libusb, keyboard wedge or HID POS (vendor_id, product_id, mode, "
+          "layout)",
           read_usb_hid_config),
       entry<SerialConfig, SerialScanner>(
           "serial", "serial scanner through termios (device, baud, parity, framing)",

@@ -80,6 +80,11 @@ class ReadPipeline {
   ReadPipeline(const CommonConfig& cfg, Host& host);
   void bytes(std::string_view data);
   void text(std::string_view data) { bytes(data); }
+  // A whole frame payload from a transport that delimits reads itself (USB HID POS): decoded as
+  // the framing parser's frames are.
+  void frame(std::string_view payload);
+  // The transport dropped something: counted and logged with the reason.
+  void reject(const std::string& reason);
   void idle();   // nothing came for idle_ms
   void reset();  // connection lost: drop what is pending, silently
   std::uint64_t reads() const { return reads_; }
@@ -198,11 +203,17 @@ class SerialScanner {
   SerialConfig cfg_;
 };
 
+// How a USB HID scanner's reports are read: as a keyboard (boot keyboard reports typed into
+// text) or as a HID POS bar code scanner (usage page 0x8C, see hid_pos.h). Auto: HID POS when an
+// interface's report descriptor offers a usable Scanned Data report, keyboard otherwise.
+enum class UsbHidMode { Auto, Keyboard, Pos };
+
 struct UsbHidConfig {
   CommonConfig common;
+  UsbHidMode mode = UsbHidMode::Auto;
   std::uint16_t vendor_id = 0, product_id = 0;
   std::string serial;  // iSerialNumber to tell identical scanners apart; empty = any
-  int interface = -1;  // -1 = the first HID keyboard (or HID) interface
+  int interface = -1;  // -1 = any HID interface (HID POS first, then the boot keyboard one)
   std::string layout = "us";
   int poll_ms = 1000;  // device search interval when hotplug is not available
 };

@@ -1,16 +1,21 @@
-// USB HID keyboard-wedge scanners through libusb: find by vendor/product id, detach the kernel's
-// usbhid driver, claim the interface, read boot keyboard reports from the interrupt IN endpoint
-// and type them into the read pipeline. Unplug / replug recover by themselves (libusb hotplug
-// where the platform has it, polling the bus otherwise).
+// USB HID scanners through libusb: find by vendor/product id, detach the kernel's usbhid driver,
+// claim the interface, read input reports from the interrupt IN endpoint. Keyboard-wedge
+// scanners: boot keyboard reports typed into the read pipeline. HID POS scanners (usage page
+// 0x8C, found in the interface's report descriptor): Scanned Data reports assembled into reads
+// (hid_pos.h). Unplug / replug recover by themselves (libusb hotplug where the platform has it,
+// polling the bus otherwise).
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <memory>
+#include <optional>
 
 #include <libusb.h>
 #include <spdlog/spdlog.h>
 
 #include "scanner/hid_keyboard.h"
+#include "scanner/hid_pos.h"
 #include "scanner/scanner.h"
 
 namespace sortd::dev::scanner {
@@ -18,6 +23,10 @@ namespace sortd::dev::scanner {
 UsbHidConfig read_usb_hid_config(Options& o) {
   UsbHidConfig c;
   c.common = read_common(o, "cr");  // keyboard wedges end a read with Enter
+  auto mode = o.choice("mode", "auto", {"auto", "keyboard", "pos"});
+  c.mode = mode == "keyboard" ? UsbHidMode::Keyboard
+           : mode == "pos"    ? UsbHidMode::Pos
+                              : UsbHidMode::Auto;
   c.vendor_id = static_cast<std::uint16_t>(o.integer("vendor_id", 0, 0, 0xffff));
   c.product_id = static_cast<std::uint16_t>(o.integer("product_id", 0, 0, 0xffff));
   if (!o.has("vendor_id")) o.error("vendor_id", "missing (e.g. \"0x05e0\")");
@@ -27,6 +36,8 @@ UsbHidConfig read_usb_hid_config(Options& o) {
   c.layout = o.str("layout", "us");
   if (!key_layout_from(c.layout))
     o.error("layout", "'" + c.layout + "' is not one of us, uk, de, fr");
+  else if (c.mode == UsbHidMode::Pos && o.has("layout"))
+    o.error("layout", "a HID POS scanner sends text, not keys (mode = \"pos\"): remove layout");
   c.poll_ms = static_cast<int>(o.integer("poll_ms", 1000, 50, 60000));
   if (!c.common.trigger.empty()) o.error("trigger", "a keyboard-wedge scanner takes no trigger");
   return c;
@@ -38,11 +49,14 @@ struct Endpoint {
   int interface = -1;
   unsigned char address = 0;
   int max_packet = 8;
-  bool boot = false;
+  bool boot = false;           // boot interface subclass
+  int score = 0;               // how much it looks like a boot keyboard
+  std::size_t report_len = 0;  // report descriptor length from the HID descriptor; 0 = unknown
 };
 
-// The HID interface to read and its interrupt IN endpoint.
-bool find_endpoint(libusb_device* dev, int want_if, Endpoint& ep, std::string& why) {
+// The HID interfaces (or the one asked for) with an interrupt IN endpoint, in interface order.
+bool find_endpoints(libusb_device* dev, int want_if, std::vector<Endpoint>& eps, std::string& why) {
+  eps.clear();
   libusb_config_descriptor* cfg = nullptr;
   int rc = libusb_get_active_config_descriptor(dev, &cfg);
   if (rc != 0) rc = libusb_get_config_descriptor(dev, 0, &cfg);
@@ -50,7 +64,6 @@ bool find_endpoint(libusb_device* dev, int want_if, Endpoint& ep, std::string& w
     why = std::string("no configuration descriptor: ") + libusb_error_name(rc);
     return false;
   }
-  int best_score = -1;
   for (int i = 0; i < cfg->bNumInterfaces; ++i) {
     if (cfg->interface[i].num_altsetting < 1) continue;
     const libusb_interface_descriptor& alt = cfg->interface[i].altsetting[0];
@@ -61,20 +74,20 @@ bool find_endpoint(libusb_device* dev, int want_if, Endpoint& ep, std::string& w
       bool in = (d.bEndpointAddress & LIBUSB_ENDPOINT_DIR_MASK) == LIBUSB_ENDPOINT_IN;
       bool intr = (d.bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) == LIBUSB_TRANSFER_TYPE_INTERRUPT;
       if (!in || !intr) continue;
-      // Prefer a boot keyboard interface.
-      int score = (alt.bInterfaceSubClass == 1 ? 2 : 0) + (alt.bInterfaceProtocol == 1 ? 4 : 0);
-      if (score > best_score) {
-        best_score = score;
-        ep.interface = alt.bInterfaceNumber;
-        ep.address = d.bEndpointAddress;
-        ep.max_packet = d.wMaxPacketSize ? d.wMaxPacketSize : 8;
-        ep.boot = alt.bInterfaceSubClass == 1;
-      }
+      Endpoint ep;
+      ep.interface = alt.bInterfaceNumber;
+      ep.address = d.bEndpointAddress;
+      ep.max_packet = d.wMaxPacketSize ? d.wMaxPacketSize : 8;
+      ep.boot = alt.bInterfaceSubClass == 1;
+      ep.score = (alt.bInterfaceSubClass == 1 ? 2 : 0) + (alt.bInterfaceProtocol == 1 ? 4 : 0);
+      ep.report_len = hid_report_descriptor_length(
+          alt.extra, static_cast<std::size_t>(alt.extra_length > 0 ? alt.extra_length : 0));
+      eps.push_back(ep);
       break;
     }
   }
   libusb_free_config_descriptor(cfg);
-  if (best_score < 0) {
+  if (eps.empty()) {
     why = want_if >= 0 ? "interface " + std::to_string(want_if) + " has no interrupt IN endpoint"
                        : "no HID interface with an interrupt IN endpoint";
     return false;
@@ -82,9 +95,130 @@ bool find_endpoint(libusb_device* dev, int want_if, Endpoint& ep, std::string& w
   return true;
 }
 
+// An interface taken from the kernel and claimed.
+struct Claimed {
+  int interface = -1;
+  bool detached = false;
+};
+
+bool take(libusb_device_handle* h, int iface, Claimed& c, std::string& why,
+          const std::string& name) {
+  c = {};
+  bool detached = false;
+  int rc = libusb_kernel_driver_active(h, iface);
+  if (rc == 1) {
+    rc = libusb_detach_kernel_driver(h, iface);
+    if (rc != 0) {
+      why = "cannot detach the kernel driver from interface " + std::to_string(iface) + ": " +
+            libusb_error_name(rc);
+      return false;
+    }
+    detached = true;
+    spdlog::debug("scanner {}: detached the kernel driver from interface {}", name, iface);
+  }
+  rc = libusb_claim_interface(h, iface);
+  if (rc != 0) {
+    why = "cannot claim interface " + std::to_string(iface) + ": " + libusb_error_name(rc);
+    if (detached) libusb_attach_kernel_driver(h, iface);
+    return false;
+  }
+  c = {iface, detached};
+  return true;
+}
+
+void give_back(libusb_device_handle* h, Claimed& c, bool reattach) {
+  if (c.interface < 0) return;
+  libusb_release_interface(h, c.interface);
+  if (c.detached && reattach) libusb_attach_kernel_driver(h, c.interface);
+  c = {};
+}
+
+// GET_DESCRIPTOR(Report) to the interface (HID 1.11, 7.1.1), wLength from the HID descriptor.
+bool read_report_descriptor(libusb_device_handle* h, const Endpoint& ep,
+                            std::vector<std::uint8_t>& out, std::string& why) {
+  std::size_t len = ep.report_len ? ep.report_len : 4096;
+  out.assign(len, 0);
+  int rc = libusb_control_transfer(
+      h, 0x81 /* IN, standard, interface */, LIBUSB_REQUEST_GET_DESCRIPTOR, 0x2200,
+      static_cast<std::uint16_t>(ep.interface), out.data(), static_cast<std::uint16_t>(len), 1000);
+  if (rc < 0) {
+    why = std::string("GET_DESCRIPTOR(Report) failed: ") + libusb_error_name(rc);
+    return false;
+  }
+  out.resize(static_cast<std::size_t>(rc));
+  return true;
+}
+
+// How the chosen interface is read.
+struct Session {
+  Endpoint ep;
+  Claimed claim;
+  std::optional<HidPosLayout> pos;  // set: HID POS; empty: keyboard
+  std::size_t input_len = 0;        // longest input report (HID POS)
+};
+
+// Chooses the interface and the mode, and claims the interface. Keyboard mode: the boot keyboard
+// interface. Auto and POS: each HID interface in turn (those that are not boot interfaces first)
+// is claimed and asked for its report descriptor until one offers a HID POS Scanned Data report;
+// auto falls back to the keyboard interface, POS gives up saying why.
+bool choose(libusb_device_handle* h, const UsbHidConfig& cfg, const std::vector<Endpoint>& eps,
+            Session& s, std::string& why) {
+  const std::string& name = cfg.common.name;
+  const Endpoint* kb = &eps.front();
+  for (const auto& e : eps)
+    if (e.score > kb->score) kb = &e;
+  s = {};
+  if (cfg.mode == UsbHidMode::Keyboard) {
+    s.ep = *kb;
+    return take(h, kb->interface, s.claim, why, name);
+  }
+  std::vector<const Endpoint*> order;
+  for (const auto& e : eps)
+    if (!e.boot) order.push_back(&e);
+  for (const auto& e : eps)
+    if (e.boot) order.push_back(&e);
+  std::string reasons;
+  for (const Endpoint* e : order) {
+    std::string w;
+    if (!take(h, e->interface, s.claim, w, name)) {
+      reasons += (reasons.empty() ? "" : "; ") + w;
+      continue;
+    }
+    std::vector<std::uint8_t> desc;
+    if (read_report_descriptor(h, *e, desc, w)) {
+      HidDescriptorInfo info = parse_hid_report_descriptor(desc.data(), desc.size());
+      if (info.ok && info.pos) {
+        s.ep = *e;
+        s.pos = info.pos;
+        s.input_len = info.max_input_report;
+        const HidPosLayout& L = *info.pos;
+        spdlog::info(
+            "scanner {}: interface {} is a HID POS scanner: report {} of {} bytes, data at {} "
+            "({} bytes), byte count {}, symbology {}, more-data flag {}",
+            name, e->interface, L.report_id, L.report_size, L.data_offset, L.data_size,
+            L.byte_count ? "yes" : "no", L.symbology[0] ? "yes" : "no", L.more ? "yes" : "no");
+        return true;
+      }
+      w = !info.ok        ? "report descriptor rejected: " + info.error
+          : info.pos_page ? "HID POS without a usable Scanned Data report: " + info.pos_problem
+                          : "no HID POS (usage page 0x8C) collection";
+    }
+    w = "interface " + std::to_string(e->interface) + ": " + w;
+    reasons += (reasons.empty() ? "" : "; ") + w;
+    if (cfg.mode == UsbHidMode::Auto && e == kb) {
+      spdlog::info("scanner {}: read as a keyboard ({})", name, w);
+      s.ep = *kb;
+      return true;  // claimed already
+    }
+    give_back(h, s.claim, true);
+  }
+  why = cfg.mode == UsbHidMode::Pos ? "no HID POS interface (" + reasons + ")" : reasons;
+  return false;
+}
+
 struct Transfer {
   libusb_transfer* t = nullptr;
-  unsigned char buf[64] = {};
+  std::vector<unsigned char> buf;
   bool busy = false;
   std::deque<std::vector<std::uint8_t>> reports;
   libusb_transfer_status last = LIBUSB_TRANSFER_COMPLETED;
@@ -132,6 +266,11 @@ int LIBUSB_CALL on_hotplug(libusb_context*, libusb_device*, libusb_hotplug_event
 void UsbHidScanner::run(Host& host, std::stop_token stop) {
   StatusReporter status(cfg_.common.name, host);
   ReadPipeline pipe(cfg_.common, host);
+  // HID POS reports carry the symbology in its own field: the AIM identifier the assembler puts
+  // in front of the data is always stripped into the code's symbology, whatever `aim` says.
+  CommonConfig pos_common = cfg_.common;
+  pos_common.decode.aim = AimMode::Auto;
+  ReadPipeline pos_pipe(pos_common, host);
   HidKeyboard keyboard(key_layout_from(cfg_.layout).value_or(KeyLayout::US));
   Backoff backoff(cfg_.common.retry_min_ms, cfg_.common.retry_max_ms);
   char idbuf[16];
@@ -180,12 +319,12 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
     ssize_t n = libusb_get_device_list(ctx, &list);
     libusb_device_handle* h = nullptr;
     std::string why = "not found on the USB bus";
-    Endpoint ep;
+    std::vector<Endpoint> eps;
     for (ssize_t i = 0; i < n && !h; ++i) {
       libusb_device_descriptor d{};
       if (libusb_get_device_descriptor(list[i], &d) != 0) continue;
       if (d.idVendor != cfg_.vendor_id || d.idProduct != cfg_.product_id) continue;
-      if (!find_endpoint(list[i], cfg_.interface, ep, why)) continue;
+      if (!find_endpoints(list[i], cfg_.interface, eps, why)) continue;
       int rc = libusb_open(list[i], &h);
       if (rc != 0) {
         why = std::string("cannot open: ") + libusb_error_name(rc) +
@@ -215,31 +354,19 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
       continue;
     }
 
-    // --- take it from the kernel and claim it ---
-    bool detached = false;
-    int rc = libusb_kernel_driver_active(h, ep.interface);
-    if (rc == 1) {
-      rc = libusb_detach_kernel_driver(h, ep.interface);
-      if (rc != 0) {
-        status.down(id + " cannot detach the kernel driver: " + libusb_error_name(rc));
-        libusb_close(h);
-        if (!backoff.wait(stop)) break;
-        continue;
-      }
-      detached = true;
-      spdlog::info("scanner {}: detached the kernel driver from interface {}", cfg_.common.name,
-                   ep.interface);
-    }
-    rc = libusb_claim_interface(h, ep.interface);
-    if (rc != 0) {
-      status.down(id + " cannot claim interface " + std::to_string(ep.interface) + ": " +
-                  libusb_error_name(rc));
-      if (detached) libusb_attach_kernel_driver(h, ep.interface);
+    // --- choose the interface and how to read it, take it from the kernel, claim it ---
+    Session ses;
+    if (!choose(h, cfg_, eps, ses, why)) {
+      status.down(id + " " + why);
       libusb_close(h);
       if (!backoff.wait(stop)) break;
       continue;
     }
-    if (ep.boot) {
+    const Endpoint& ep = ses.ep;
+    if (ses.claim.detached)
+      spdlog::info("scanner {}: detached the kernel driver from interface {}", cfg_.common.name,
+                   ep.interface);
+    if (!ses.pos && ep.boot) {
       // SET_PROTOCOL(boot) and SET_IDLE(0): plain 8-byte reports, sent on change only. A scanner
       // that refuses either still works in its report protocol as long as it is boot-shaped.
       int r1 = libusb_control_transfer(h, 0x21, 0x0b, 0, static_cast<std::uint16_t>(ep.interface),
@@ -250,17 +377,27 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
         spdlog::debug("scanner {}: SET_PROTOCOL {} SET_IDLE {}", cfg_.common.name,
                       libusb_error_name(r1), libusb_error_name(r2));
     }
+    std::optional<HidPosAssembler> assembler;
+    if (ses.pos) assembler.emplace(*ses.pos, cfg_.common.framing.max_frame);
+    ReadPipeline& reads = ses.pos ? pos_pipe : pipe;
     backoff.reset();
     keyboard.reset();
-    pipe.reset();
-    status.up(id + " claimed, interface " + std::to_string(ep.interface));
+    reads.reset();
+    status.up(id + " claimed, interface " + std::to_string(ep.interface) +
+              (ses.pos ? ", HID POS report " + std::to_string(ses.pos->report_id) : ", keyboard"));
 
     // --- read interrupt reports ---
-    Transfer x;
+    auto owned = std::make_unique<Transfer>();
+    Transfer& x = *owned;
     x.t = libusb_alloc_transfer(0);
-    int len = ep.max_packet < static_cast<int>(sizeof x.buf) ? ep.max_packet : sizeof x.buf;
-    libusb_fill_interrupt_transfer(x.t, h, ep.address, x.buf, len, on_transfer, &x, 0);
+    // Keyboard: one boot report per transfer. HID POS: the longest input report, as usbhid does.
+    std::size_t len = ses.pos ? std::max<std::size_t>(ses.input_len, 1)
+                              : std::min<std::size_t>(static_cast<std::size_t>(ep.max_packet), 64);
+    x.buf.assign(len, 0);
+    libusb_fill_interrupt_transfer(x.t, h, ep.address, x.buf.data(), static_cast<int>(len),
+                                   on_transfer, &x, 0);
     std::string lost;
+    int rc = 0;
     auto last_data = std::chrono::steady_clock::now();
     bool pending = false;
     while (!stop.stop_requested()) {
@@ -283,19 +420,36 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
       while (!x.reports.empty()) {
         auto r = std::move(x.reports.front());
         x.reports.pop_front();
+        if (assembler) {
+          HidPosEvent ev = assembler->report(r.data(), r.size());
+          last_data = now;
+          if (ev.kind == HidPosEvent::Kind::Rejected || ev.dropped)
+            reads.reject(ev.note);
+          else if (!ev.note.empty())
+            spdlog::log(
+                ev.kind == HidPosEvent::Kind::Read ? spdlog::level::warn : spdlog::level::debug,
+                "scanner {}: {}", cfg_.common.name, ev.note);
+          if (ev.kind == HidPosEvent::Kind::Read) reads.frame(ev.text);
+          continue;
+        }
         std::string text, note;
         if (!keyboard.report(r.data(), r.size(), text, &note)) {
           spdlog::warn("scanner {}: {}", cfg_.common.name, note);
           continue;
         }
         if (!text.empty()) {
-          pipe.text(text);
+          reads.text(text);
           last_data = now;
           pending = true;
         }
       }
+      if (assembler && assembler->pending() &&
+          now - last_data >= std::chrono::milliseconds(cfg_.common.idle_ms)) {
+        HidPosEvent ev = assembler->idle();
+        if (ev.kind == HidPosEvent::Kind::Rejected) reads.reject(ev.note);
+      }
       if (pending && now - last_data >= std::chrono::milliseconds(cfg_.common.idle_ms)) {
-        pipe.idle();
+        reads.idle();
         pending = false;
       }
       if (x.failed) {
@@ -318,11 +472,17 @@ void UsbHidScanner::run(Host& host, std::stop_token stop) {
         libusb_handle_events_timeout_completed(ctx, &tv, nullptr);
       }
     }
-    if (!x.busy) libusb_free_transfer(x.t);  // else leaked on purpose: libusb still owns it
-    pipe.idle();
-    pipe.reset();
-    libusb_release_interface(h, ep.interface);
-    if (detached && lost.empty()) libusb_attach_kernel_driver(h, ep.interface);
+    if (!x.busy)
+      libusb_free_transfer(x.t);
+    else
+      (void)owned.release();  // libusb still owns the transfer, its buffer and x: leaked on purpose
+    if (assembler) {
+      HidPosEvent ev = assembler->idle();
+      if (ev.kind == HidPosEvent::Kind::Rejected) reads.reject(ev.note);
+    }
+    reads.idle();
+    reads.reset();
+    give_back(h, ses.claim, lost.empty());
     libusb_close(h);
     if (stop.stop_requested()) break;
     status.down(id + " " + lost);
