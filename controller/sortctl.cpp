@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "daemon_bus_auth.h"
 #include "orders.h"
+#include "sortctl_report.h"
 
 namespace {
 
@@ -615,6 +616,11 @@ int main(int argc, char** argv) {
       return int(kOk);
     };
   });
+
+  sortctl::ReportArgs report;  // sortctl_report.cpp
+  simple(
+      sortctl::add_report_command(app, report), [&] { return sortctl::report_request(report); },
+      [&](const json& r) { sortctl::print_report(report, r); });
 
   std::string audit_user;
   auto* audit = app.add_subcommand("audit", "the audit log of operator actions");
