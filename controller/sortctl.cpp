@@ -672,6 +672,7 @@ int main(int argc, char** argv) {
                 << kp.public_key << "\n";
       return kOk;
     }
+    if (cmd == "report" && !report.db.empty()) return sortctl::report_from_file(report, g.json_out);
     Client client(g);
     if (cmd == "import") {
       std::vector<sortd::Order> all;

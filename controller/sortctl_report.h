@@ -11,6 +11,7 @@ namespace sortctl {
 
 struct ReportArgs {
   std::string period = "day", from, to, format = "table", output;
+  std::string db, config;  // --db/--config: read the store file directly, not through the daemon
 };
 
 // Adds `report [--period hour|day] [--from] [--to] [--format table|csv|json] [-o FILE]`.
@@ -19,5 +20,8 @@ nlohmann::json report_request(const ReportArgs& a);
 // Prints (or writes to a.output) the report in a.format. Throws std::runtime_error when the
 // output file cannot be written.
 void print_report(const ReportArgs& a, const nlohmann::json& report);
+// With --db: the report straight from the store file (read-only; a WAL reader never blocks the
+// daemon), today by this machine's clock. Returns the exit code; prints errors to stderr.
+int report_from_file(const ReportArgs& a, bool json_out);
 
 }  // namespace sortctl

@@ -141,6 +141,22 @@ BOOST_AUTO_TEST_CASE(report_query_sortctl_formats_and_the_stored_events) {
   }
   BOOST_CHECK_EQUAL(std::get<0>(run("report -o /no/such/dir/report.csv")), 2);
   BOOST_CHECK_EQUAL(std::get<0>(run("report --help")), 0);
+  // Straight from the store file, beside the running daemon (read-only).
+  {
+    const std::string db = (dir / "sortd.db").string();
+    auto [rc, out, err] =
+        run("report --period hour --format json --db " + db + " --config " + config);
+    BOOST_CHECK_EQUAL(rc, 0);
+    json j = json::parse(out, nullptr, false);
+    BOOST_REQUIRE(!j.is_discarded());
+    BOOST_CHECK(j["total"]["parcels"].get<std::int64_t>() >=
+                rep["total"]["parcels"].get<std::int64_t>());
+    BOOST_CHECK_EQUAL(std::get<0>(run("report --db " + db)), 2);  // no --config
+    BOOST_CHECK_EQUAL(std::get<0>(run("report --db /no/such.db --config " + config)), 2);
+    auto [rc2, out2, err2] = run("report --from 2026-13-01 --db " + db + " --config " + config);
+    BOOST_CHECK_EQUAL(rc2, 1);
+    BOOST_CHECK(err2.find("'from': 2026-13-01 is not a date") != std::string::npos);
+  }
 
   // Stop the station; the report of everything it stored adds up to the stored rows.
   st->shutdown();
