@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 namespace sortd {
 
@@ -108,6 +109,12 @@ class Query {
     throw ReportError(std::string("report: ") + sqlite3_errmsg(db_));
   }
   std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
+  void reset() { sqlite3_reset(st_); }
+  std::string_view view(int c) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
+             : std::string_view();
+  }
   std::string str(int c) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : "";
@@ -259,53 +266,92 @@ json build_report(sqlite3* db, const StationConfig& cfg, const ReportRange& rang
     throw ReportError(std::string("report: ") + sqlite3_errmsg(db));
   try {
     // Parcels, in the period they were scanned (their first decision), by their latest courier,
-    // lane, state and exception.
+    // lane, state and exception. The rows come in created_ms order straight from the covering
+    // index; they are summed here per period and (courier, lane, state, exception) rather than
+    // by a GROUP BY, which would sort every row of the range first (4x slower on a month).
     Query p(db,
-            "SELECT (created_ms + ?3) / ?4, courier, lane, state, exception, count(*), "
-            "sum(weight_g) FROM parcels WHERE created_ms >= ?1 AND created_ms < ?2 GROUP BY 1, "
-            "2, 3, 4, 5");
-    p.bind(1, range.from).bind(2, range.to).bind(3, off).bind(4, len);
+            "SELECT created_ms, courier, lane, state, exception, weight_g FROM parcels WHERE "
+            "created_ms >= ?1 AND created_ms < ?2 ORDER BY created_ms");
+    p.bind(1, range.from).bind(2, range.to);
+    struct Group {
+      std::string courier, state, exc;
+      std::int64_t lane = 0, n = 0, grams = 0;
+    };
+    std::unordered_map<std::string, Group> groups;
+    std::int64_t cur = b0;
+    std::string key;
+    auto flush = [&] {
+      for (const auto& [_, g] : groups) {
+        const bool sorted = g.state == "diverted" && g.exc == "none";
+        const bool exception = g.exc != "none";
+        const bool in_flight = !exception && (g.state == "decided" || g.state == "commanded");
+        for (Bucket* b : {&at(cur), &total}) {
+          b->parcels += g.n;
+          b->sorted += sorted ? g.n : 0;
+          b->exceptions += exception ? g.n : 0;
+          b->in_flight += in_flight ? g.n : 0;
+          CourierSums& c = b->couriers[g.courier];
+          c.parcels += g.n;
+          c.sorted += sorted ? g.n : 0;
+          c.grams += g.grams;
+          LaneSums& l = b->lanes[g.lane];
+          l.parcels += g.n;
+          l.sorted += sorted ? g.n : 0;
+          if (exception) b->reasons[g.exc] += g.n;
+        }
+      }
+      groups.clear();
+    };
     while (p.step()) {
-      const std::string courier = p.str(1), state = p.str(3), exc = p.str(4);
-      const std::int64_t lane = p.i64(2), n = p.i64(5), grams = p.i64(6);
-      const bool sorted = state == "diverted" && exc == "none";
-      const bool exception = exc != "none";
-      const bool in_flight = !exception && (state == "decided" || state == "commanded");
-      for (Bucket* b : {&at(p.i64(0)), &total}) {
-        b->parcels += n;
-        b->sorted += sorted ? n : 0;
-        b->exceptions += exception ? n : 0;
-        b->in_flight += in_flight ? n : 0;
-        CourierSums& c = b->couriers[courier];
-        c.parcels += n;
-        c.sorted += sorted ? n : 0;
-        c.grams += grams;
-        LaneSums& l = b->lanes[lane];
-        l.parcels += n;
-        l.sorted += sorted ? n : 0;
-        if (exception) b->reasons[exc] += n;
+      const std::int64_t b = floor_div(p.i64(0) + off, len);
+      if (b != cur) {
+        flush();
+        cur = b;
       }
+      const std::int64_t lane = p.i64(2);
+      key.assign(p.view(1));
+      key += '\x1f';
+      key += p.view(3);
+      key += '\x1f';
+      key += p.view(4);
+      key += '\x1f';
+      key.append(reinterpret_cast<const char*>(&lane), sizeof lane);
+      auto it = groups.find(key);
+      if (it == groups.end())
+        it = groups
+                 .emplace(key, Group{std::string(p.view(1)), std::string(p.view(3)),
+                                     std::string(p.view(4)), lane, 0, 0})
+                 .first;
+      it->second.n += 1;
+      it->second.grams += p.i64(5);
     }
-    // Reads: a read with a code is one with no no-read flag and at least one code.
+    flush();
+    // Reads and confirmations: one aggregate per period over its index range (no sort).
+    // A read with a code is one with no no-read flag and at least one code.
     Query r(db,
-            "SELECT (time_ms + ?3) / ?4, count(*), sum(no_read <> 0 OR codes = '[]') FROM reads "
-            "WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1");
-    r.bind(1, range.from).bind(2, range.to).bind(3, off).bind(4, len);
-    while (r.step())
-      for (Bucket* b : {&at(r.i64(0)), &total}) {
-        b->reads += r.i64(1);
-        b->no_reads += r.i64(2);
-      }
+            "SELECT count(*), sum(no_read <> 0 OR codes = '[]') FROM reads WHERE time_ms >= ?1 "
+            "AND time_ms < ?2");
     Query c(db,
-            "SELECT (time_ms + ?3) / ?4, outcome, count(*) FROM confirmations WHERE time_ms >= ?1 "
-            "AND time_ms < ?2 GROUP BY 1, 2");
-    c.bind(1, range.from).bind(2, range.to).bind(3, off).bind(4, len);
-    while (c.step()) {
-      const std::string outcome = c.str(1);
-      auto it = std::find(kOutcomes.begin(), kOutcomes.end(), outcome);
-      if (it == kOutcomes.end()) continue;  // the CHECK constraint makes this impossible
-      for (Bucket* b : {&at(c.i64(0)), &total})
-        b->confirmations[static_cast<std::size_t>(it - kOutcomes.begin())] += c.i64(2);
+            "SELECT sum(outcome = 'diverted'), sum(outcome = 'recirculated'), sum(outcome = "
+            "'rejected'), sum(outcome = 'lost') FROM confirmations WHERE time_ms >= ?1 AND "
+            "time_ms < ?2");
+    for (auto& [b, sums] : buckets) {
+      const TimeMs start = b * len - off;
+      r.bind(1, start).bind(2, start + len);
+      if (r.step()) {
+        sums.reads = r.i64(0);
+        sums.no_reads = r.i64(1);
+      }
+      r.reset();
+      total.reads += sums.reads;
+      total.no_reads += sums.no_reads;
+      c.bind(1, start).bind(2, start + len);
+      if (c.step())
+        for (std::size_t i = 0; i < kOutcomes.size(); ++i) {
+          sums.confirmations[i] = c.i64(static_cast<int>(i));
+          total.confirmations[i] += sums.confirmations[i];
+        }
+      c.reset();
     }
     Query h(db,
             "SELECT (time_ms + ?3) / ?4, courier, kind, count(*) FROM handover_issues WHERE "
