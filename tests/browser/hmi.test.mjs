@@ -215,6 +215,15 @@ test('the reports page shows today per hour as sortctl report has it', { timeout
   const couriers = await p.$$eval('[data-testid=report-couriers] tr[data-courier]', (r) => r.map((e) => e.dataset.courier));
   assert.ok(couriers.every((c) => B.total.by_courier.some((x) => x.courier === c)));
   await st.shot('reports');
+  // In Chinese: the page's words change, the figures stay.
+  const before = await p.getByTestId('lang').textContent();
+  await p.getByTestId('lang').click();
+  const other = before.trim() === '中文' ? '报表' : 'Reports';
+  await p.getByTestId('nav-reports').filter({ hasText: other }).waitFor();
+  assert.equal(Number((await p.getByTestId('report-kpi-parcels').locator('.kpi-v').textContent()).trim()), shown);
+  await st.shot(other === '报表' ? 'reports-zh' : 'reports-en');
+  await p.getByTestId('lang').click();
+  await p.getByTestId('nav-reports').filter({ hasText: other === '报表' ? 'Reports' : '报表' }).waitFor();
   // A range the wrong way round: the daemon's message, shown as it wrote it.
   await p.getByTestId('report-from').fill('2026-11-22');
   await p.getByTestId('report-to').fill('2026-11-21');
