@@ -1,8 +1,9 @@
-// sortd: reports per hour or per day (docs/reports.md). Every figure is computed by SQL over the
-// stored events (parcels, reads, confirmations, capacity, handover_issues), never from in-memory
-// counters, so that a report adds up to the store by construction. Periods are clock hours and
-// days in the station's time zone ([policies] utc_offset_min). Pure: a database handle and a
-// configuration in, JSON out; the table and CSV renderings work on that JSON.
+// sortd: reports per hour or per day (docs/reports.md). Every figure is computed from the stored
+// events by SQL (parcels, reads, confirmations, capacity, handover_issues: range scans of covering
+// indexes, aggregated per period; the parcels summed as they come out of their index), never from
+// in-memory counters, so that a report adds up to the store by construction. Periods are clock
+// hours and days in the station's time zone ([policies] utc_offset_min). Pure: a database handle
+// and a configuration in, JSON out; the table and CSV renderings work on that JSON.
 #pragma once
 
 #include <cstdint>
