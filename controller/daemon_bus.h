@@ -91,6 +91,7 @@ class Bus {
   nlohmann::json cmd_order(Ctx&);
   nlohmann::json cmd_alarms(Ctx&);
   nlohmann::json cmd_export(Ctx&);
+  nlohmann::json cmd_report(Ctx&);  // daemon_bus_reports.cpp
   nlohmann::json cmd_lane_enable(Ctx&);
   nlohmann::json cmd_lane_disable(Ctx&);
   nlohmann::json cmd_lane_reassign(Ctx&);

@@ -118,6 +118,7 @@ const std::map<std::string, Bus::Command, std::less<>>& Bus::commands() {
       {"order", {Role::Viewer, &Bus::cmd_order}},
       {"alarms", {Role::Viewer, &Bus::cmd_alarms}},
       {"export", {Role::Viewer, &Bus::cmd_export}},
+      {"report", {Role::Viewer, &Bus::cmd_report}},
       {"lane.enable", {Role::Operator, &Bus::cmd_lane_enable}},
       {"lane.disable", {Role::Operator, &Bus::cmd_lane_disable}},
       {"order.cancel", {Role::Operator, &Bus::cmd_order_cancel}},

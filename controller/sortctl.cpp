@@ -20,6 +20,7 @@
 #include "codec.h"
 #include "daemon_bus_auth.h"
 #include "orders.h"
+#include "sortctl_report.h"
 
 namespace {
 
@@ -616,6 +617,11 @@ int main(int argc, char** argv) {
     };
   });
 
+  sortctl::ReportArgs report;  // sortctl_report.cpp
+  simple(
+      sortctl::add_report_command(app, report), [&] { return sortctl::report_request(report); },
+      [&](const json& r) { sortctl::print_report(report, r); });
+
   std::string audit_user;
   auto* audit = app.add_subcommand("audit", "the audit log of operator actions");
   audit->add_option("--limit", limit, "at most this many")->capture_default_str();
@@ -666,6 +672,7 @@ int main(int argc, char** argv) {
                 << kp.public_key << "\n";
       return kOk;
     }
+    if (cmd == "report" && !report.db.empty()) return sortctl::report_from_file(report, g.json_out);
     Client client(g);
     if (cmd == "import") {
       std::vector<sortd::Order> all;

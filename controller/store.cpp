@@ -181,7 +181,28 @@ CREATE TABLE audit (
   detail  TEXT NOT NULL DEFAULT ''
 );
 )sql"},
-    {3, "sorter ring cursor", R"sql(
+    // Also created by the bags branch (bags, manifests, handover); merged into one step.
+    {3, "handover issues", R"sql(
+CREATE TABLE handover_issues (
+  id          INTEGER PRIMARY KEY,
+  manifest_id INTEGER,
+  kind        TEXT NOT NULL CHECK (kind IN ('not_taken', 'not_on_manifest', 'missort')),
+  bag_id      TEXT,
+  parcel_id   INTEGER,
+  courier     TEXT NOT NULL DEFAULT '',
+  time_ms     INTEGER NOT NULL,
+  detail      TEXT NOT NULL DEFAULT ''
+);
+)sql"},
+    // Reports (controller/reports.cpp, docs/reports.md): each query scans one time range of one
+    // table, grouped by period; these indexes hold every column it reads (no table lookups).
+    {4, "report indexes", R"sql(
+CREATE INDEX parcels_report ON parcels(created_ms, courier, lane, state, exception, weight_g);
+CREATE INDEX reads_report ON reads(time_ms, no_read, codes);
+CREATE INDEX confirmations_report ON confirmations(time_ms, outcome);
+CREATE INDEX handover_issues_report ON handover_issues(time_ms, courier, kind);
+)sql"},
+    {5, "sorter ring cursor", R"sql(
 CREATE TABLE sorter_cursor (  -- the next confirmation ring entry to read, per sorter PLC
   device     TEXT PRIMARY KEY NOT NULL,
   plc_boot   INTEGER NOT NULL,  -- the PLC boot id the entry number belongs to

@@ -308,6 +308,14 @@ void Gateway::routes() {
     forward(req, res, r, session_of(req));
   });
 
+  // Reports (docs/reports.md): the daemon checks period, from, to and format itself.
+  s.Get("/api/report", [forward, session_of](const httplib::Request& req, httplib::Response& res) {
+    json r = {{"cmd", "report"}};
+    for (const char* k : {"period", "from", "to", "format"})
+      if (req.has_param(k)) r[k] = req.get_param_value(k);
+    forward(req, res, r, session_of(req));
+  });
+
   s.Get("/api/whoami", [this, session_of](const httplib::Request& req, httplib::Response& res) {
     auto sess = session_of(req);
     if (!sess) {

@@ -198,6 +198,45 @@ test('parcel search shows the full trace, as sortctl has it', { timeout: 60000 }
   await p.getByTestId('search-msg').filter({ hasText: 'NO-SUCH-CODE-42' }).waitFor();
 });
 
+test('the reports page shows today per hour as sortctl report has it', { timeout: 60000 }, async () => {
+  const p = st.page;
+  const A = (await st.ctl('report', '--period', 'hour')).result;
+  await st.goto('reports');
+  await p.getByTestId('report-periods').locator('tr[data-start=total]').waitFor();
+  const B = (await st.ctl('report', '--period', 'hour')).result;
+  // Parcels keep coming: the page's figures are between sortctl's before and after.
+  const shown = Number((await p.getByTestId('report-kpi-parcels').locator('.kpi-v').textContent()).trim());
+  assert.ok(A.total.parcels <= shown && shown <= B.total.parcels, `sortctl ${A.total.parcels} <= page ${shown} <= sortctl ${B.total.parcels}`);
+  assert.ok(shown > 0);
+  const starts = await p.$$eval('[data-testid=report-periods] tr[data-start]', (r) => r.map((e) => e.dataset.start));
+  assert.deepEqual(starts, [...B.buckets.map((b) => b.start), 'total']);
+  assert.ok(await p.locator('[data-testid=report-chart] canvas').count() > 0);
+  assert.equal((await p.getByTestId('report-chart').getAttribute('data-points')).split(',').length, 24);
+  const couriers = await p.$$eval('[data-testid=report-couriers] tr[data-courier]', (r) => r.map((e) => e.dataset.courier));
+  assert.ok(couriers.every((c) => B.total.by_courier.some((x) => x.courier === c)));
+  await st.shot('reports');
+  // In Chinese: the page's words change, the figures stay.
+  const before = await p.getByTestId('lang').textContent();
+  await p.getByTestId('lang').click();
+  const other = before.trim() === '中文' ? '报表' : 'Reports';
+  await p.getByTestId('nav-reports').filter({ hasText: other }).waitFor();
+  assert.equal(Number((await p.getByTestId('report-kpi-parcels').locator('.kpi-v').textContent()).trim()), shown);
+  await st.shot(other === '报表' ? 'reports-zh' : 'reports-en');
+  await p.getByTestId('lang').click();
+  await p.getByTestId('nav-reports').filter({ hasText: other === '报表' ? 'Reports' : '报表' }).waitFor();
+  // A range the wrong way round: the daemon's message, shown as it wrote it.
+  await p.getByTestId('report-from').fill('2026-11-22');
+  await p.getByTestId('report-to').fill('2026-11-21');
+  await p.getByTestId('report-load').click();
+  await p.getByTestId('report-msg').filter({ hasText: "'from' (2026-11-22 00:00) must be before 'to'" }).waitFor();
+  // Per day over two days.
+  await p.getByTestId('report-period').selectOption('day');
+  await p.getByTestId('report-from').fill(A.from.slice(0, 10));
+  await p.getByTestId('report-to').fill(A.from.slice(0, 10));
+  await p.getByTestId('report-load').click();
+  await p.getByTestId('report-periods').locator(`tr[data-start="${A.from.slice(0, 10)}"]`).waitFor();
+});
+
 test('login and roles: a viewer is refused an action, the cookie is HTTP-only', { timeout: 60000 }, async () => {
   const p = st.page;
   await st.goto('actions');

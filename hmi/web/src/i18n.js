@@ -40,6 +40,12 @@ const dict = {
     refresh: '刷新', language: 'English', perHour: '件/小时', parcels: '件',
     staleBanner: '数据过期 — 没有实时数据', min: '分钟', now: '现在', unknown: '未知',
     degradedShort: '降级', noData: '暂无数据', of: '/', fill: '装袋', kg: '千克',
+    reports: '报表', reportChart: '各时段包裹量', reportPeriods: '按时段', reportCouriers: '按快递',
+    reportCapacity: '快递容量使用', reportLanes: '按格口', reportPeriod: '周期', perHourShort: '按小时',
+    perDay: '按天', reportFrom: '从', reportTo: '到', reportLoad: '生成报表', reportCsv: '导出 CSV',
+    reportParcels: '包裹数', sorted: '已分拣到快递', recirculationRate: '回流率', missorts: '交接错分',
+    notTaken: '未取走', notOnManifest: '不在交接单', reportPeriodCol: '时段', total: '合计',
+    noCourier: '(无快递:异常)', day: '日期',
   },
   en: {
     title: 'Sort station', station: 'Station', dashboard: 'Dashboard', search: 'Parcel search',
@@ -84,6 +90,13 @@ const dict = {
     language: '中文', perHour: 'parcels/h', parcels: 'parcels',
     staleBanner: 'STALE — no live data', min: 'min', now: 'now', unknown: 'unknown',
     degradedShort: 'degraded', noData: 'no data yet', of: '/', fill: 'bag', kg: 'kg',
+    reports: 'Reports', reportChart: 'Parcels per period', reportPeriods: 'By period',
+    reportCouriers: 'By courier', reportCapacity: 'Courier capacity used', reportLanes: 'By lane',
+    reportPeriod: 'Period', perHourShort: 'per hour', perDay: 'per day', reportFrom: 'From',
+    reportTo: 'To', reportLoad: 'Run report', reportCsv: 'Export CSV', reportParcels: 'Parcels',
+    sorted: 'Sorted to a courier', recirculationRate: 'Recirculation rate',
+    missorts: 'Missorts at handover', notTaken: 'Not taken', notOnManifest: 'Not on manifest',
+    reportPeriodCol: 'Period', total: 'Total', noCourier: '(no courier: exception)', day: 'Day',
   },
 };
 

@@ -1,5 +1,5 @@
-// The sortd HMI page: a top bar (station, pages, live/stale, language, login) and four pages
-// behind hash routes: #/station, #/dashboard, #/search[?code=...], #/actions.
+// The sortd HMI page: a top bar (station, pages, live/stale, language, login) and five pages
+// behind hash routes: #/station, #/dashboard, #/search[?code=...], #/actions, #/reports.
 import './style.css';
 import { h, clear } from './dom.js';
 import { t, setLang, getLang, onLang, tError } from './i18n.js';
@@ -9,12 +9,14 @@ import { stationView } from './station.js';
 import { dashboardView } from './dashboard.js';
 import { searchView } from './search.js';
 import { actionsView } from './actions.js';
+import { reportsView } from './reports.js';
 
 const views = {
   station: stationView(),
   dashboard: dashboardView(),
   search: searchView(),
   actions: actionsView(),
+  reports: reportsView(),
 };
 let current = null;
 
