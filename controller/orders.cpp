@@ -880,10 +880,14 @@ std::optional<ImportError> parse_order_object(const nlohmann::json& j, Order& ou
           break;
         }
         [[fallthrough]];
-      default:
+      default: {
         if (!v.is_string()) return field_error(key, "must be a string");
-        msg = set_field(o, *f, trim(v.get_ref<const std::string&>()));
+        // A JSON string is quoted: like a quoted CSV field, an address or recipient keeps its
+        // spaces (else an order exported to JSON and imported again would change).
+        std::string_view s = v.get_ref<const std::string&>();
+        msg = set_field(o, *f, *f == F::Address || *f == F::Recipient ? s : trim(s));
         break;
+      }
     }
     if (!msg.empty()) return field_error(key, std::move(msg));
   }
