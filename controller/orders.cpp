@@ -488,8 +488,13 @@ namespace {
 class KeyArena {
  public:
   std::string_view store(std::string_view s) {
-    if (s.size() > kChunk - used_ || chunks_.empty()) {
-      chunks_.push_back(std::make_unique<char[]>(std::max(kChunk, s.size())));
+    if (chunks_.empty() || s.size() > size_ - used_) {
+      // Chunks grow from 4 KiB to 1 MiB, uninitialised: a small file (or a fuzzer's input) does
+      // not pay for clearing a megabyte.
+      size_ =
+          std::max(std::min(kChunk, std::size_t{4096} << std::min<std::size_t>(chunks_.size(), 8)),
+                   s.size());
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(size_));
       used_ = 0;
     }
     char* p = chunks_.back().get() + used_;
@@ -501,6 +506,7 @@ class KeyArena {
  private:
   static constexpr std::size_t kChunk = 1 << 20;
   std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t size_ = 0;  // of the last chunk
   std::size_t used_ = 0;
 };
 
