@@ -148,6 +148,9 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
         if (data.size() < 3) return std::nullopt;
         data = data.substr(3);  // "MA,"
       }
+      // A text block taller than ZPL's range is not what to_zpl writes (its reverse box would
+      // not be ZPL either).
+      if (cur.type == ElementType::Text && cur.font * cur.lines > kMaxDots) return std::nullopt;
       cur.text = data;
       cur.reverse = reverse && cur.type == ElementType::Text;
       if (cur.type == ElementType::Text && cur.reverse && !l.items.empty() &&

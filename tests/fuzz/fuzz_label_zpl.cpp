@@ -16,9 +16,9 @@ using namespace sortd::labels;
 
 namespace {
 
-void check(bool ok, const char* what) {
+void check(bool ok, const char* what, const std::string& detail = {}) {
   if (!ok) {
-    std::fprintf(stderr, "property failed: %s\n", what);
+    std::fprintf(stderr, "property failed: %s\n%s\n", what, detail.c_str());
     std::abort();
   }
 }
@@ -34,6 +34,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(l->size.width_mm > 0 && l->size.height_mm > 0, "label without a size");
   check(l->size.dpi == dpi, "dpi");
   std::string again = to_zpl(*l);
-  check(label_from_zpl(again, dpi).has_value(), "to_zpl of a label read back does not read");
+  check(label_from_zpl(again, dpi).has_value(), "to_zpl of a label read back does not read", again);
   return 0;
 }
