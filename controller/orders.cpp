@@ -1057,6 +1057,15 @@ ImportResult parse_orders_json(std::string_view text, const std::string& source)
             make_error(source, s.line_at(at), "",
                        "bad JSON in the order starting on line " + std::to_string(line) + ": " +
                            (syntax != std::string::npos ? what.substr(syntax) : what)));
+      } catch (const nlohmann::json::exception& e) {
+        // A number beyond a double (1e999): out_of_range, not a parse_error.
+        parsed = false;
+        std::string what = e.what();
+        auto at = what.find("] ");
+        r.errors.push_back(make_error(source, line, "",
+                                      "bad JSON in the order starting on line " +
+                                          std::to_string(line) + ": " +
+                                          (at != std::string::npos ? what.substr(at + 2) : what)));
       }
       if (parsed) {
         Order o;

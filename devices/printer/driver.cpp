@@ -131,7 +131,7 @@ Command command_from_json(std::string_view text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (1e999)
     throw std::invalid_argument(std::string("printer command: not JSON: ") + e.what());
   }
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
