@@ -5,7 +5,8 @@
 //  - a template fills (with every field it names given a value) into a label, or throws
 //    FillError listing at least one problem;
 //  - a label renders to one ^XA...^XZ ZPL format and to TSPL ending in PRINT, and
-//    label_from_zpl reads that ZPL back (it reads what to_zpl writes) with the same elements.
+//    label_from_zpl reads that ZPL back (it reads what to_zpl writes) with the same elements,
+//    also when the values hold ZPL's command characters '^' and '~'.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -26,14 +27,15 @@ void check(bool ok, const char* what, const std::string& detail = {}) {
   }
 }
 
-// Every "{name}" / "{name?}" of a text: given a plausible value.
-void add_fields(const std::string& text, LabelData& data) {
+// Every "{name}" / "{name?}" of a text: given a plausible value, or one holding ZPL's command
+// characters (order codes may: printable ASCII), which must not change the label's commands.
+void add_fields(const std::string& text, LabelData& data, bool zpl_chars) {
   for (std::size_t i = text.find('{'); i != std::string::npos; i = text.find('{', i + 1)) {
     auto end = text.find('}', i);
     if (end == std::string::npos) break;
     std::string name = text.substr(i + 1, end - i - 1);
     if (!name.empty() && name.back() == '?') name.pop_back();
-    data.fields[name] = name == "tracking" ? "SF1234567890123" : "V" + name;
+    data.fields[name] = zpl_chars ? "V^XZ~JR_" + name + ">9" : "V" + name;
   }
 }
 
@@ -68,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   for (const auto& e : t.elements) {
-    add_fields(e.text, d);
+    add_fields(e.text, d, sel & 0x20);
     std::string m = e.when.rfind('!', 0) == 0 ? e.when.substr(1) : e.when;
     if (!m.empty() && (sel & 0x40)) d.modes.insert(m);
   }
@@ -83,6 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::string zpl = to_zpl(l);
   check(zpl.rfind("^XA", 0) == 0 && zpl.find("^XZ") != std::string::npos, "ZPL format", zpl);
+  check(zpl.find("^XZ") == zpl.size() - 3, "a ^XZ before the end of the format", zpl);
+  check(zpl.find('~') == std::string::npos, "a '~' command in the ZPL", zpl);
   std::string tspl = to_tspl(l);
   check(tspl.find("PRINT") != std::string::npos, "TSPL without PRINT", tspl);
   auto back = label_from_zpl(zpl, ls.dpi);
