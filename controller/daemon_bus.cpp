@@ -209,7 +209,7 @@ std::string Bus::handle_request(std::string_view frame) {
     try {
       json again = json::parse(frame);
       (void)again;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
       why = e.what();
       if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     }

@@ -488,8 +488,13 @@ namespace {
 class KeyArena {
  public:
   std::string_view store(std::string_view s) {
-    if (s.size() > kChunk - used_ || chunks_.empty()) {
-      chunks_.push_back(std::make_unique<char[]>(std::max(kChunk, s.size())));
+    if (chunks_.empty() || s.size() > size_ - used_) {
+      // Chunks grow from 4 KiB to 1 MiB, uninitialised: a small file (or a fuzzer's input) does
+      // not pay for clearing a megabyte.
+      size_ =
+          std::max(std::min(kChunk, std::size_t{4096} << std::min<std::size_t>(chunks_.size(), 8)),
+                   s.size());
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(size_));
       used_ = 0;
     }
     char* p = chunks_.back().get() + used_;
@@ -501,6 +506,7 @@ class KeyArena {
  private:
   static constexpr std::size_t kChunk = 1 << 20;
   std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t size_ = 0;  // of the last chunk
   std::size_t used_ = 0;
 };
 
@@ -880,10 +886,14 @@ std::optional<ImportError> parse_order_object(const nlohmann::json& j, Order& ou
           break;
         }
         [[fallthrough]];
-      default:
+      default: {
         if (!v.is_string()) return field_error(key, "must be a string");
-        msg = set_field(o, *f, trim(v.get_ref<const std::string&>()));
+        // A JSON string is quoted: like a quoted CSV field, an address or recipient keeps its
+        // spaces (else an order exported to JSON and imported again would change).
+        std::string_view s = v.get_ref<const std::string&>();
+        msg = set_field(o, *f, *f == F::Address || *f == F::Recipient ? s : trim(s));
         break;
+      }
     }
     if (!msg.empty()) return field_error(key, std::move(msg));
   }
@@ -1047,6 +1057,15 @@ ImportResult parse_orders_json(std::string_view text, const std::string& source)
             make_error(source, s.line_at(at), "",
                        "bad JSON in the order starting on line " + std::to_string(line) + ": " +
                            (syntax != std::string::npos ? what.substr(syntax) : what)));
+      } catch (const nlohmann::json::exception& e) {
+        // A number beyond a double (1e999): out_of_range, not a parse_error.
+        parsed = false;
+        std::string what = e.what();
+        auto at = what.find("] ");
+        r.errors.push_back(make_error(source, line, "",
+                                      "bad JSON in the order starting on line " +
+                                          std::to_string(line) + ": " +
+                                          (at != std::string::npos ? what.substr(at + 2) : what)));
       }
       if (parsed) {
         Order o;

@@ -2,6 +2,3 @@
 sortd_add_test(test_bus SOURCES test_bus.cpp LIBS sortd_daemon LABELS bus)
 add_dependencies(test_bus sortctl)
 sortd_add_test(test_bus_clone SOURCES test_bus_clone.cpp LIBS sortd_daemon LABELS bus)
-
-# The libFuzzer target for the request parser/dispatcher (tests/fuzz/fuzz_request.cmake).
-include(${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_request.cmake)

@@ -51,8 +51,6 @@ if(UMOCKDEV_FOUND AND UMOCKDEV_WRAPPER)
   set_tests_properties(test_scanner_usb_pos PROPERTIES TIMEOUT 300)
 endif()
 
-include(${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz.cmake)
-
 # The drivers as the daemon runs them (registry, DriverIo over ZeroMQ inproc, the codec), and the
 # sort-sim scanner tool as a separate process.
 if(TARGET sortd_devices AND TARGET sort-sim)

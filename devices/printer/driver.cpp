@@ -1,5 +1,6 @@
 // The printer drivers as the station sees them (registry entries printer/tcp and printer/usb):
 // device options, the command format, and the driver thread around PrinterEngine.
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -79,10 +80,13 @@ std::vector<std::string> check_options(const StationConfig::Device& d) {
                        opt(d, "size") + "'");
   for (const char* k : {"poll_ms", "status_timeout_ms", "failover_after_s", "connect_timeout_ms"})
     if (d.options.count(k)) {
+      // At most a day: 86,400,000 ms, or 86,400 s (failover_after_s is in seconds and becomes
+      // milliseconds in an int).
+      const long max = std::string_view(k) == "failover_after_s" ? 86'400 : 86'400'000;
       auto v = int_of(opt(d, k));
-      if (!v || *v < 0 || *v > 86400000)
-        problems.push_back(std::string(k) + ": must be a whole number >= 0, got '" + opt(d, k) +
-                           "'");
+      if (!v || *v < 0 || *v > max)
+        problems.push_back(std::string(k) + ": must be a whole number from 0 to " +
+                           std::to_string(max) + ", got '" + opt(d, k) + "'");
     }
   if (d.options.count("templates")) {
     try {
@@ -119,7 +123,7 @@ EngineOptions engine_options_from_device(const StationConfig::Device& d) {
   if (auto v = int_of(opt(d, "poll_ms"))) o.poll_ms = static_cast<int>(*v);
   if (auto v = int_of(opt(d, "status_timeout_ms"))) o.status_timeout_ms = static_cast<int>(*v);
   if (auto v = int_of(opt(d, "failover_after_s")))
-    o.failover_after_ms = static_cast<int>(*v) * 1000;
+    o.failover_after_ms = static_cast<int>(std::clamp(*v, 0L, 86'400L) * 1000);
   return o;
 }
 
@@ -127,7 +131,7 @@ Command command_from_json(std::string_view text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (1e999)
     throw std::invalid_argument(std::string("printer command: not JSON: ") + e.what());
   }
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())

@@ -88,7 +88,7 @@ bool parse_body(const httplib::Request& req, httplib::Response& res, json& out) 
   }
   try {
     out = json::parse(req.body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     std::string why = e.what();
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     send_error(res, "bad_json", "the request body is not valid JSON: " + why);

@@ -188,7 +188,7 @@ Template parse_template(std::string_view text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw TemplateError(source + ": not JSON: " + e.what());
   }
   if (!j.is_object()) fail(source, "(top)", "must be a JSON object");

@@ -62,8 +62,10 @@ std::string to_zpl(const Label& l) {
              num(it.lines) + ",0,L,0" + (it.reverse ? "^FR" : "") + field_data(it.text) + "^FS\n";
         break;
       case ElementType::Code128:
-        z += fo + "^BY" + num(it.module) + ",3," + num(it.h) + "^BCN," + num(it.h) + ",N,N,N,N^FD" +
-             code128_data(it) + "^FS\n";
+        // Through field_data like every other ^FD: a code may hold '^' or '~' (printable ASCII,
+        // allowed in order codes), which the printer would take as a command.
+        z += fo + "^BY" + num(it.module) + ",3," + num(it.h) + "^BCN," + num(it.h) + ",N,N,N,N" +
+             field_data(code128_data(it)) + "^FS\n";
         break;
       case ElementType::Qr:
         // Model 2, magnification = module; "MA," = error correction M, automatic input mode.

@@ -21,11 +21,20 @@ std::vector<std::string> params(std::string_view s) {
   return out;
 }
 
-int to_int(const std::vector<std::string>& p, std::size_t i, int def = 0) {
+// ZPL's own range for positions, sizes and counts; to_zpl never writes more. A number outside it
+// sets `bad` (not our subset), so that no arithmetic on it can overflow.
+constexpr long kMaxDots = 32000;
+
+int to_int(const std::vector<std::string>& p, std::size_t i, bool& bad, int def = 0) {
   if (i >= p.size() || p[i].empty()) return def;
   char* end = nullptr;
   long v = std::strtol(p[i].c_str(), &end, 10);
-  return *end ? def : static_cast<int>(v);
+  if (*end) return def;
+  if (v < 0 || v > kMaxDots) {
+    bad = true;
+    return def;
+  }
+  return static_cast<int>(v);
 }
 
 std::string unhex(std::string_view s, char esc) {
@@ -55,13 +64,15 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
   Item cur;
   bool in_field = false, hex = false, reverse = false;
   int by_module = 2, by_height = 10;
+  bool bad = false;  // a number out of range
   std::size_t i = 0;
   while (i < body.size()) {
+    if (bad) return std::nullopt;
     if (body[i] == '\n' || body[i] == '\r') {
       ++i;
       continue;
     }
-    if (body[i] != '^') return std::nullopt;
+    if (body[i] != '^' || i + 3 > body.size()) return std::nullopt;  // "^" or "^X" at the end
     std::string cmd(body.substr(i + 1, 2));
     std::size_t next = body.find('^', i + 3);
     if (cmd == "FD") {  // data runs to ^FS
@@ -74,45 +85,45 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
     auto p = params(arg);
     if (cmd == "CI" || cmd == "LH" || cmd == "PQ") {
     } else if (cmd == "PW") {
-      pw = to_int(p, 0);
+      pw = to_int(p, 0, bad);
     } else if (cmd == "LL") {
-      ll = to_int(p, 0);
+      ll = to_int(p, 0, bad);
     } else if (cmd == "FO") {
       cur = Item{};
-      cur.x = to_int(p, 0);
-      cur.y = to_int(p, 1);
+      cur.x = to_int(p, 0, bad);
+      cur.y = to_int(p, 1, bad);
       in_field = true;
       hex = reverse = false;
     } else if (cmd == "GB" && in_field) {
       cur.type = ElementType::Box;
-      cur.w = to_int(p, 0);
-      cur.h = to_int(p, 1);
-      cur.thickness = to_int(p, 2, 1);
+      cur.w = to_int(p, 0, bad);
+      cur.h = to_int(p, 1, bad);
+      cur.thickness = to_int(p, 2, bad, 1);
       cur.fill = cur.thickness >= std::min(cur.w, cur.h);
     } else if (cmd == "A@" && in_field) {
       cur.type = ElementType::Text;
-      cur.font = to_int(p, 1);
+      cur.font = to_int(p, 1, bad);
     } else if (cmd == "FB" && in_field) {
-      cur.w = to_int(p, 0);
-      cur.lines = std::max(1, to_int(p, 1, 1));
+      cur.w = to_int(p, 0, bad);
+      cur.lines = std::max(1, to_int(p, 1, bad, 1));
     } else if (cmd == "FR") {
       reverse = true;
     } else if (cmd == "FH") {
       hex = true;
     } else if (cmd == "BY") {
-      by_module = to_int(p, 0, 2);
-      by_height = to_int(p, 2, 10);
+      by_module = to_int(p, 0, bad, 2);
+      by_height = to_int(p, 2, bad, 10);
     } else if (cmd == "BC" && in_field) {
       cur.type = ElementType::Code128;
       cur.module = by_module;
-      cur.h = to_int(p, 1, by_height);
+      cur.h = to_int(p, 1, bad, by_height);
     } else if (cmd == "BQ" && in_field) {
       cur.type = ElementType::Qr;
-      cur.module = to_int(p, 2, 2);
+      cur.module = to_int(p, 2, bad, 2);
       cur.y += by_height;  // the ^BY height offset, as printers draw it
     } else if (cmd == "BX" && in_field) {
       cur.type = ElementType::DataMatrix;
-      cur.module = to_int(p, 1, 2);
+      cur.module = to_int(p, 1, bad, 2);
     } else if (cmd == "FD" && in_field) {
       std::string data(arg);
       if (hex) data = unhex(data, '_');
@@ -122,6 +133,7 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
           // element string with its first AI as written by to_zpl for SSCC-style codes.
           cur.gs1 = true;
           std::string d = data.substr(4);
+          if (d.size() < 2) return std::nullopt;  // to_zpl writes at least the AI
           data = "(" + d.substr(0, 2) + ")" + d.substr(2);
         } else {
           std::string plain;
@@ -136,6 +148,9 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
         if (data.size() < 3) return std::nullopt;
         data = data.substr(3);  // "MA,"
       }
+      // A text block taller than ZPL's range is not what to_zpl writes (its reverse box would
+      // not be ZPL either).
+      if (cur.type == ElementType::Text && cur.font * cur.lines > kMaxDots) return std::nullopt;
       cur.text = data;
       cur.reverse = reverse && cur.type == ElementType::Text;
       if (cur.type == ElementType::Text && cur.reverse && !l.items.empty() &&
@@ -156,7 +171,7 @@ std::optional<Label> label_from_zpl(std::string_view zpl, int dpi) {
     }
     i = next == std::string_view::npos ? body.size() : next;
   }
-  if (pw <= 0 || ll <= 0) return std::nullopt;
+  if (bad || pw <= 0 || ll <= 0) return std::nullopt;
   l.size.width_mm = pw / l.size.dots_per_mm();
   l.size.height_mm = ll / l.size.dots_per_mm();
   return l;

@@ -2,8 +2,8 @@
 // Bus::handle_request of a real daemon (the demo station without devices, a temp database, a
 // logged-in admin session so that commands get past authorisation). Every input must get a reply
 // that is a JSON object with "ok", and the daemon must keep serving.
-//   libFuzzer:  built by tests/fuzz/fuzz_request.sh with clang (-fsanitize=fuzzer,address)
-//   standalone: with SORTD_FUZZ_STANDALONE, main() replays the files given (the seed corpus)
+// Built as a libFuzzer target with -DSORTD_FUZZ=ON (clang), as a corpus replay otherwise
+// (tests/fuzz/fuzz.cmake, docs/fuzzing.md).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -106,27 +106,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   return 0;
 }
-
-#ifdef SORTD_FUZZ_STANDALONE
-int main(int argc, char** argv) {
-  int n = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::vector<fs::path> files;
-    if (fs::is_directory(argv[i])) {
-      for (const auto& e : fs::directory_iterator(argv[i])) files.push_back(e.path());
-    } else {
-      files.push_back(argv[i]);
-    }
-    for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-      ++n;
-    }
-  }
-  // Still serving after all of it.
-  check_reply(world().bus->handle_request(R"({"cmd":"hello"})"));
-  std::cout << "fuzz_request: " << n << " inputs replayed, every one answered\n";
-  return n > 0 ? 0 : 1;
-}
-#endif
