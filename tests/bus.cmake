@@ -5,3 +5,7 @@ sortd_add_test(test_bus_clone SOURCES test_bus_clone.cpp LIBS sortd_daemon LABEL
 
 # The libFuzzer target for the request parser/dispatcher (tests/fuzz/fuzz_request.cmake).
 include(${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_request.cmake)
+# Bags, manifests, handover through the bus and sortctl (docs/bags.md).
+sortd_add_test(test_bags_bus SOURCES test_bags_bus.cpp LIBS sortd_daemon PkgConfig::SQLITE3
+  LABELS bus bags)
+add_dependencies(test_bags_bus sortctl)
