@@ -780,10 +780,6 @@ json Core::snapshot(TimeMs now) const {
   for (const auto& [_, d] : devices_) devices.push_back(d);
   for (const auto& [_, a] : alarms_) alarms.push_back(a);
   for (const auto& p : recent_) recent.push_back(p);
-  json bags = json::array(), manifests = json::array();
-  for (std::size_t i = 0; i < open_bag_.size(); ++i)
-    if (!open_bag_[i].empty()) bags.push_back(bag_json(bags_.at(open_bag_[i])));
-  for (const auto& [_, m] : manifests_) manifests.push_back(manifest_json(m));
   return {{"station",
            {{"id", cfg_.station_id},
             {"name", cfg_.station_name},
@@ -794,8 +790,6 @@ json Core::snapshot(TimeMs now) const {
           {"devices", devices},
           {"alarms", alarms},
           {"stats", stats_json()},
-          {"bags", bags},
-          {"manifests", manifests},
           {"recent", recent}};
 }
 

@@ -59,6 +59,10 @@ class Core {
   const CapacityLedger& ledger() const { return ledger_; }
   const LaneAvailability& lanes() const { return avail_; }
   std::size_t in_flight() const { return parcels_.size(); }
+  // The open bag of every lane, and the open manifests (for the bus; the snapshot's lanes
+  // carry their bag id and fill, which `lane` updates keep current).
+  nlohmann::json bags_json() const;
+  nlohmann::json manifests_json() const;
   // Why lane `lane_id`'s bag cannot be closed now ("" when it can): for the bus to refuse.
   std::string why_not_close_bag(int lane_id) const { return bag_close_refusal(lane_id); }
   const Router& router() const { return router_; }

@@ -71,8 +71,11 @@ void Core::settle_bags(TimeMs now, Effects& fx) {
       close_bag(i, "reassigned", "", bag_lane(i), now, fx);
     } else if (bag_lane(i) && !chute_full_[i]) {
       open_bag(i, now, fx);
+    } else {
+      continue;
     }
     update_avail(i);
+    publish_lane(i, fx);
   }
 }
 
@@ -368,6 +371,19 @@ void Core::on(const ManifestClose& e, TimeMs now, Effects& fx) {
                    " closed: " + std::to_string(bags) + " bags (" + std::to_string(picked) +
                    " picked up), " + std::to_string(e.parcels.size()) + " parcels shipped");
   manifests_.erase(m.id);
+}
+
+json Core::bags_json() const {
+  json bags = json::array();
+  for (std::size_t i = 0; i < open_bag_.size(); ++i)
+    if (!open_bag_[i].empty()) bags.push_back(bag_json(bags_.at(open_bag_[i])));
+  return bags;
+}
+
+json Core::manifests_json() const {
+  json out = json::array();
+  for (const auto& [_, m] : manifests_) out.push_back(manifest_json(m));
+  return out;
 }
 
 json Core::bag_json(const Bag& b) const {

@@ -221,9 +221,8 @@ json Bus::cmd_bag_close(Ctx& c) {
   throw BusError("internal", "the core closed no bag");
 }
 
-json Bus::cmd_bags(Ctx& c) {
-  json snap = d_.core().snapshot(c.now);
-  return {{"bags", snap["bags"]}};
+json Bus::cmd_bags(Ctx&) {
+  return {{"bags", d_.core().bags_json()}, {"manifests", d_.core().manifests_json()}};
 }
 
 json Bus::cmd_handover_scan(Ctx& c) {
@@ -317,8 +316,8 @@ json Bus::cmd_manifest_close(Ctx& c) {
   // Bags of this courier still filling on a lane: refuse, unless forced (they then join the
   // courier's next manifest).
   json open_bags = json::array();
-  const json snap = d_.core().snapshot(c.now);
-  for (const auto& b : snap["bags"])
+  const json bags = d_.core().bags_json();
+  for (const auto& b : bags)
     if (b["courier"] == v["courier"] && b.value("count", 0) > 0) open_bags.push_back(b["bag_id"]);
   if (!open_bags.empty() && !force)
     throw BusError("conflict",

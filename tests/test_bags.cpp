@@ -163,9 +163,8 @@ BOOST_AUTO_TEST_CASE(every_courier_lane_opens_a_bag_with_a_readable_id) {
   BOOST_TEST(s.bag_of(2) == "B20261123-02-001");
   BOOST_TEST(s.bag_of(3) == "B20261123-03-001");  // an overflow lane with a courier
   BOOST_TEST(s.lane(90)["bag"].is_null());        // exception lanes hold no bags
-  json snap = s.core->snapshot(s.now);
-  BOOST_TEST(snap["bags"].size() == 3u);
-  BOOST_TEST(snap["manifests"].empty());
+  BOOST_TEST(s.core->bags_json().size() == 3u);
+  BOOST_TEST(s.core->manifests_json().empty());
 }
 
 BOOST_AUTO_TEST_CASE(count_limit_closes_prints_the_label_adds_to_the_manifest_and_opens_the_next) {
@@ -224,7 +223,7 @@ BOOST_AUTO_TEST_CASE(count_limit_closes_prints_the_label_adds_to_the_manifest_an
   Effects again = s.sort_one("a");
   BOOST_TEST(closed_bag(ops<StoreBag>(again))->manifest_id == 1u);
   BOOST_TEST(ops<StoreManifest>(again).empty());
-  json m = s.core->snapshot(s.now)["manifests"];
+  json m = s.core->manifests_json();
   BOOST_REQUIRE_EQUAL(m.size(), 1u);
   BOOST_TEST(m[0]["bags"] == 2);
   BOOST_TEST(m[0]["parcels"] == 6);
@@ -367,9 +366,9 @@ BOOST_AUTO_TEST_CASE(handover_reconciles_a_missing_and_an_extra_bag_and_the_clos
   s.sort_one("b");
   s.handle(BagClose{2, "oscar"});  // courier b's bag
   s.sort_one("a");                 // lane 1's third bag stays open
-  json snap = s.core->snapshot(s.now);
+  json manifests = s.core->manifests_json();
   std::uint64_t ma = 0;
-  for (const auto& m : snap["manifests"])
+  for (const auto& m : manifests)
     if (m["courier"] == "a") ma = m["manifest_id"];
   BOOST_REQUIRE(ma);
 
@@ -408,8 +407,8 @@ BOOST_AUTO_TEST_CASE(handover_reconciles_a_missing_and_an_extra_bag_and_the_clos
   BOOST_TEST(mi[0].manifest_id == ma);
   BOOST_TEST(mi[0].courier == "a");
 
-  snap = s.core->snapshot(s.now);
-  for (const auto& m : snap["manifests"])
+  manifests = s.core->manifests_json();
+  for (const auto& m : manifests)
     if (m["manifest_id"] == ma) {
       BOOST_TEST(m["bags"] == 2);
       BOOST_TEST(m["picked"] == 1);
@@ -442,8 +441,8 @@ BOOST_AUTO_TEST_CASE(handover_reconciles_a_missing_and_an_extra_bag_and_the_clos
   BOOST_TEST(mp[0]["not_taken"] == 1);
   BOOST_TEST(mp[0]["picked"] == 1);
   // Closed: gone from the live view; its bags are no longer on an open manifest.
-  const json after = s.core->snapshot(s.now);
-  for (const auto& m : after["manifests"]) BOOST_TEST(m["manifest_id"] != ma);
+  const json after = s.core->manifests_json();
+  for (const auto& m : after) BOOST_TEST(m["manifest_id"] != ma);
   Effects late = s.handle(HandoverScan{"B20261123-01-001", "a", "picker"});
   BOOST_TEST(ops<StoreHandoverIssue>(late).size() == 1u);
   // The next bag of courier a opens a new manifest.
@@ -488,7 +487,7 @@ BOOST_AUTO_TEST_CASE(a_restart_carries_open_bags_and_manifests_on) {
   BOOST_TEST(s.bag_of(1) == open_bag);
   BOOST_TEST(s.lane(1)["fill"] == 1);
   BOOST_TEST(s.bag_of(2) == "B20261123-02-001");
-  json m = s.core->snapshot(s.now)["manifests"];
+  json m = s.core->manifests_json();
   BOOST_REQUIRE_EQUAL(m.size(), 1u);
   BOOST_TEST(m[0]["manifest_id"] == 1);
   BOOST_TEST(m[0]["bags"] == 1);
@@ -531,7 +530,7 @@ BOOST_AUTO_TEST_CASE(a_lane_given_to_another_courier_closes_its_bag) {
   Store store(dir.db());
   Station s([](StationConfig& c) { c.lanes[0].courier = "b"; }, &store, t + 1000);
   BOOST_TEST(s.bag_of(1) == "B20261123-01-002");
-  json m = s.core->snapshot(s.now)["manifests"];
+  json m = s.core->manifests_json();
   BOOST_REQUIRE_EQUAL(m.size(), 1u);
   BOOST_TEST(m[0]["courier"] == "a");  // the old bag went to its own courier's manifest
   BOOST_TEST(m[0]["parcels"] == 1);

@@ -46,6 +46,20 @@ std::vector<std::string> csv_fields(const std::string& line) {
   return out;
 }
 
+// Polls the `bags` request (open bags and open manifests) until pred holds.
+template <typename Pred>
+json wait_bags(Client& c, Pred pred, double seconds = 60) {
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    json r = c.ok({{"cmd", "bags"}});
+    if (pred(r)) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  BOOST_FAIL("the bags did not reach the expected state");
+  return {};
+}
+
 struct Fixture {
   fs::path dir = make_temp_dir("bags");
   std::string config = demo_config(dir, "rate = 20\nchute_capacity = 6");
@@ -101,18 +115,18 @@ BOOST_AUTO_TEST_CASE(close_a_bag_hand_it_over_and_close_the_manifest_with_export
   sub.connect(st->pub);
 
   Client anon = client(), oscar = client("oscar"), sara = client("sara");
-  // A courier lane whose bag holds two parcels or more.
+  // A courier lane whose bag holds two parcels or more (the lanes carry their bag).
   json snap = wait_state(oscar, [](const json& s) {
-    for (const auto& b : s["bags"])
-      if (b["count"].get<int>() >= 2) return true;
+    for (const auto& l : s["lanes"])
+      if (l["bag"].is_string() && l["fill"].get<int>() >= 2) return true;
     return false;
   });
   int lane = 0;
   std::string courier;
-  for (const auto& b : snap["state"]["bags"])
-    if (b["count"].get<int>() >= 2) {
-      lane = b["lane"];
-      courier = b["courier"];
+  for (const auto& l : snap["state"]["lanes"])
+    if (l["bag"].is_string() && l["fill"].get<int>() >= 2) {
+      lane = l["lane"];
+      courier = l["courier"];
       break;
     }
   BOOST_TEST_MESSAGE("lane " << lane << " courier " << courier);
@@ -288,13 +302,13 @@ BOOST_AUTO_TEST_CASE(close_a_bag_hand_it_over_and_close_the_manifest_with_export
 BOOST_AUTO_TEST_CASE(a_manifest_with_open_bags_needs_force_and_sortctl_drives_it_all) {
   Client oscar = client("oscar");
   // Wait for a bag closed by the chute-full sensor: its courier has an open manifest.
-  json snap = wait_state(oscar, [](const json& s) { return !s["manifests"].empty(); });
-  const json m = snap["state"]["manifests"][0];
+  json snap = wait_bags(oscar, [](const json& s) { return !s["manifests"].empty(); });
+  const json m = snap["manifests"][0];
   const std::uint64_t id = m["manifest_id"];
   const std::string courier = m["courier"];
   Client sara = client("sara");
   // Make sure a bag of the courier holds parcels, then closing refuses without force.
-  wait_state(oscar, [&](const json& s) {
+  wait_bags(oscar, [&](const json& s) {
     for (const auto& b : s["bags"])
       if (b["courier"] == courier && b["count"].get<int>() > 0) return true;
     return false;
@@ -302,7 +316,7 @@ BOOST_AUTO_TEST_CASE(a_manifest_with_open_bags_needs_force_and_sortctl_drives_it
   st->daemon->stop_devices();  // freeze the belt: the bags stay as they are
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   bool open_bags = false;
-  const json now = oscar.ok({{"cmd", "snapshot"}})["state"];
+  const json now = oscar.ok({{"cmd", "bags"}});
   for (const auto& b : now["bags"])
     open_bags |= b["courier"] == courier && b["count"].get<int>() > 0;
   if (open_bags) {
@@ -363,8 +377,8 @@ BOOST_AUTO_TEST_CASE(a_manifest_with_open_bags_needs_force_and_sortctl_drives_it
     BOOST_TEST(after[lane] == id_before, "lane " << lane);
   std::set<std::uint64_t> ob, oa;
   for (const auto& x : open_before) ob.insert(x["manifest_id"].get<std::uint64_t>());
-  for (const auto& x : again.ok({{"cmd", "manifests"}, {"state", "open"}})["manifests"])
-    oa.insert(x["manifest_id"].get<std::uint64_t>());
+  const json open_after = again.ok({{"cmd", "manifests"}, {"state", "open"}})["manifests"];
+  for (const auto& x : open_after) oa.insert(x["manifest_id"].get<std::uint64_t>());
   // Every manifest open before is open after (a bag closed since may have opened another).
   for (auto m : ob) BOOST_TEST(oa.count(m) == 1u, "manifest " << m);
   BOOST_TEST(again.ok({{"cmd", "manifest"}, {"manifest_id", id}})["manifest"]["state"] == "closed");
