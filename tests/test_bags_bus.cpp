@@ -143,6 +143,21 @@ BOOST_AUTO_TEST_CASE(close_a_bag_hand_it_over_and_close_the_manifest_with_export
   BOOST_TEST(bag.rfind("B", 0) == 0);
   BOOST_TEST(manifest > 0u);
 
+  // Its label went through the normal print path (the simulated printer) and printed.
+  std::string outcome;
+  for (int i = 0; i < 100 && outcome != "printed"; ++i) {
+    auto rows =
+        sql("SELECT l.outcome, l.kind FROM bags b JOIN label_jobs l ON l.id = b.label_job "
+            "WHERE b.id = '" +
+            bag + "'");
+    if (!rows.empty()) {
+      outcome = rows[0][0];
+      BOOST_TEST(rows[0][1] == "bag");
+    }
+    if (outcome != "printed") std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  BOOST_TEST(outcome == "printed");
+
   // Handover: the bag, the bag again, an unknown bag, and a missort.
   BOOST_CHECK_EQUAL(anon.error({{"cmd", "handover.scan"}, {"bag_id", bag}}), "unauthenticated");
   BOOST_CHECK_EQUAL(oscar.error({{"cmd", "handover.scan"}}), "missing_field");
