@@ -108,6 +108,11 @@ Core::Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& re
   sorter_up_ = false;  // until the sorter driver reports its link up
   has_sorter_ = std::any_of(cfg.devices.begin(), cfg.devices.end(),
                             [](const auto& d) { return d.kind == "sorter"; });
+  for (const auto& d : cfg.devices) {
+    auto role = d.options.find("role");
+    if (d.kind == "scanner" && role != d.options.end() && role->second == "handover")
+      handover_scanners_.push_back(d.name);
+  }
 }
 
 void Core::carry_over(const Core& old) {

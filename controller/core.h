@@ -211,6 +211,7 @@ class Core {
   std::map<std::uint64_t, Manifest> manifests_;        // open
   std::uint64_t next_manifest_id_ = 1;
   bool bags_pending_ = true;
+  std::vector<std::string> handover_scanners_;  // scanners with role = "handover"
   CoreStats stats_;
   TimeMs last_stats_ = 0;
 };

@@ -202,6 +202,13 @@ void Core::on(const BagClose& e, TimeMs now, Effects& fx) {
 }
 
 bool Core::close_code(const ScanRead& r, TimeMs now, Effects& fx) {
+  // A handover scanner's reads are bag labels scanned at handover, never parcels.
+  if (std::find(handover_scanners_.begin(), handover_scanners_.end(), r.scanner) !=
+      handover_scanners_.end()) {
+    if (!r.no_read)
+      for (const auto& c : r.codes) on(HandoverScan{c.text, "", "scanner:" + r.scanner}, now, fx);
+    return true;
+  }
   const std::string& prefix = cfg_.bag_close_prefix;
   if (prefix.empty() || r.no_read || r.codes.size() != 1) return false;
   const std::string& text = r.codes.front().text;

@@ -453,6 +453,32 @@ BOOST_AUTO_TEST_CASE(handover_reconciles_a_missing_and_an_extra_bag_and_the_clos
   BOOST_TEST(nm[0].manifest_id > ma);
 }
 
+BOOST_AUTO_TEST_CASE(a_scanner_with_the_handover_role_scans_bag_labels) {
+  Station s([](StationConfig& c) {
+    StationConfig::Device ho;
+    ho.name = "handover-1";
+    ho.kind = "scanner";
+    ho.driver = "tcp";
+    ho.options = {{"role", "handover"}};
+    c.devices.push_back(ho);
+  });
+  for (int i = 0; i < 3; ++i) s.sort_one("a");  // B20261123-01-001 closes
+  const auto reads = s.core->stats().reads;
+  ScanRead r;
+  r.scanner = "handover-1";
+  r.codes = {{"B20261123-01-001", ""}};
+  Effects fx = s.handle(r);
+  auto picked = ops<StoreBagPicked>(fx);
+  BOOST_REQUIRE_EQUAL(picked.size(), 1u);
+  BOOST_TEST(picked[0].user == "scanner:handover-1");
+  BOOST_TEST(ops<StoreDecision>(fx).empty());
+  r.codes = {{"B20261123-01-002", ""}};  // the open bag
+  auto issues = ops<StoreHandoverIssue>(s.handle(r));
+  BOOST_REQUIRE_EQUAL(issues.size(), 1u);
+  BOOST_TEST(issues[0].kind == "not_on_manifest");
+  BOOST_TEST(s.core->stats().reads == reads);  // not parcels
+}
+
 BOOST_AUTO_TEST_CASE(a_bag_closed_after_the_cutoff_goes_to_the_next_wave) {
   // Sorted at 16:59; closed at 17:30, past courier a's 17:00 cutoff.
   Station s({}, nullptr, kT0 + 7 * 3'600'000 - 60'000);
