@@ -473,6 +473,16 @@ class Parser {
     if (auto v = s.integer("scan_delay_ms", 0, 60'000)) cfg_.scan_delay_ms = std::int32_t(*v);
     if (auto v = s.integer("scan_tolerance_ms", 0, 60'000))
       cfg_.scan_tolerance_ms = std::int32_t(*v);
+    if (auto v = s.str("bag_close_prefix")) {
+      const bool ok = v->size() <= 32 &&
+                      std::all_of(v->begin(), v->end(), [](char c) { return c > ' ' && c < 0x7f; });
+      if (!ok)
+        s.problem(*s.node("bag_close_prefix"), "bag_close_prefix",
+                  "'" + *v + "' is not a barcode prefix (up to 32 printable ASCII characters)");
+      else
+        cfg_.bag_close_prefix = *v;
+    }
+    if (auto v = s.str("manifest_dir")) cfg_.manifest_dir = *v;
     s.finish();
   }
 

@@ -69,6 +69,38 @@ Core::Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& re
     lane_grams_[it->second] = l.fill_grams;
   }
   for (std::size_t i = 0; i < n; ++i) avail_.enabled[i] = enabled_by_operator_[i];
+  // Bags and manifests carry on from the store; lanes without an open bag get one at the first
+  // event (settle_bags).
+  open_bag_.assign(n, {});
+  bag_seq_.assign(n, {0, 0});
+  for (const auto& [lane, seq] : rec.bag_seq)
+    if (auto it = lane_by_id_.find(lane); it != lane_by_id_.end()) bag_seq_[it->second] = seq;
+  for (const auto& rb : rec.bags) {
+    Bag b;
+    b.id = rb.bag_id;
+    b.lane = rb.lane;
+    b.courier = rb.courier;
+    b.day = rb.day;
+    b.seq = rb.seq;
+    b.opened = rb.opened;
+    b.closed_time = rb.closed_time;
+    b.closed = rb.closed;
+    b.count = rb.count;
+    b.grams = rb.grams;
+    b.reason = rb.reason;
+    b.manifest_id = rb.manifest_id;
+    b.picked = rb.picked;
+    if (!b.closed) {
+      auto it = lane_by_id_.find(b.lane);
+      if (it == lane_by_id_.end() || !open_bag_[it->second].empty()) continue;
+      open_bag_[it->second] = b.id;
+    }
+    bags_.emplace(b.id, std::move(b));
+  }
+  for (const auto& m : rec.manifests)
+    manifests_[m.manifest_id] = Manifest{m.manifest_id, m.courier, m.day, m.cutoff_min, m.opened};
+  next_manifest_id_ = rec.next_manifest_id == 0 ? 1 : rec.next_manifest_id;
+  for (std::size_t i = 0; i < n; ++i) update_avail(i);
   for (const auto& [order, parcel] : rec.order_parcels) order_parcel_[order] = parcel;
   for (const auto& a : rec.alarms)
     alarms_[a.key] = {
@@ -77,6 +109,11 @@ Core::Core(const StationConfig& cfg, OrderBook& orders, const RecoveredState& re
   sorter_up_ = false;  // until the sorter driver reports its link up
   has_sorter_ = std::any_of(cfg.devices.begin(), cfg.devices.end(),
                             [](const auto& d) { return d.kind == "sorter"; });
+  for (const auto& d : cfg.devices) {
+    auto role = d.options.find("role");
+    if (d.kind == "scanner" && role != d.options.end() && role->second == "handover")
+      handover_scanners_.push_back(d.name);
+  }
 }
 
 void Core::carry_over(const Core& old) {
@@ -94,7 +131,7 @@ void Core::carry_over(const Core& old) {
     auto it = lane_by_chute_.find(old.cfg_.lanes[i].chute);
     if (it == lane_by_chute_.end()) continue;
     chute_full_[it->second] = 1;
-    avail_.full[it->second] = 1;
+    update_avail(it->second);
   }
 }
 
@@ -132,6 +169,7 @@ void Core::roll_day(TimeMs now) {
 Effects Core::handle(const Event& event, TimeMs now) {
   Effects fx;
   roll_day(now);
+  if (bags_pending_) settle_bags(now, fx);
   std::visit([&](const auto& e) { on(e, now, fx); }, event);
   return fx;
 }
@@ -158,6 +196,7 @@ ExceptionKind Core::identify(const ScanRead& r, std::optional<Order>& order) con
 }
 
 void Core::on(const ScanRead& r, TimeMs now, Effects& fx) {
+  if (close_code(r, now, fx)) return;  // a lane's close barcode: a command, not a parcel
   ++stats_.reads;
   if (r.no_read || r.codes.empty()) ++stats_.no_reads;
   ScanRead read = r;
@@ -490,6 +529,7 @@ void Core::on(const DivertConfirmed& e, TimeMs now, Effects& fx) {
         const Lane& l = cfg_.lanes[lane_i];
         fx.store.push_back(StoreLane{l.id, enabled_by_operator_[lane_i] != 0, lane_fill_[lane_i],
                                      lane_grams_[lane_i]});
+        if (bag_lane(lane_i)) bag_parcel(lane_i, p.id, now, fx);
         publish_lane(lane_i, fx);
       }
       if (e.chute == p.chute) {
@@ -579,15 +619,21 @@ void Core::expire_unconfirmed(TimeMs now, Effects& fx) {
               now, fx);
 }
 
-void Core::on(const ChuteState& e, TimeMs, Effects& fx) {
+void Core::on(const ChuteState& e, TimeMs now, Effects& fx) {
   auto it = lane_by_chute_.find(e.chute);
   if (it == lane_by_chute_.end()) return;
   const std::size_t i = it->second;
   const bool full = e.full, enabled = e.enabled && enabled_by_operator_[i];
   if ((chute_full_[i] != 0) == full && (avail_.enabled[i] != 0) == enabled) return;
+  const bool rising = full && !chute_full_[i], falling = !full && chute_full_[i];
   chute_full_[i] = full;
-  avail_.full[i] = full;
   avail_.enabled[i] = enabled;
+  // The chute-full sensor closes the bag; the next one opens when the bit clears (the picker
+  // swapped it). An empty bag stays open.
+  if (rising && bag_lane(i) && !open_bag_[i].empty() && lane_fill_[i] > 0)
+    close_bag(i, "chute_full", "", false, now, fx);
+  if (falling && bag_lane(i) && open_bag_[i].empty()) open_bag(i, now, fx);
+  update_avail(i);
   publish_lane(i, fx);
 }
 
@@ -700,10 +746,11 @@ void Core::on(const Tick&, TimeMs now, Effects& fx) {
 
 json Core::lane_json(std::size_t i) const {
   const Lane& l = cfg_.lanes[i];
-  const char* state = !avail_.enabled[i]              ? "disabled"
-                      : chute_full_[i]                ? "full"
-                      : l.kind == LaneKind::Exception ? "exception"
-                                                      : "open";
+  const char* state = !avail_.enabled[i]                    ? "disabled"
+                      : chute_full_[i]                      ? "full"
+                      : l.kind == LaneKind::Exception       ? "exception"
+                      : bag_lane(i) && open_bag_[i].empty() ? "no_bag"
+                                                            : "open";
   json j = {{"lane", l.id},
             {"chute", l.chute},
             {"kind", to_string(l.kind)},
@@ -714,6 +761,8 @@ json Core::lane_json(std::size_t i) const {
             {"fill", lane_fill_[i]},
             {"fill_g", lane_grams_[i]},
             {"bag_max_count", l.bag_max_count},
+            {"bag_max_g", l.bag_max_weight_g},
+            {"bag", i < open_bag_.size() && !open_bag_[i].empty() ? json(open_bag_[i]) : json()},
             {"regions", l.regions}};
   return j;
 }

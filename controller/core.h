@@ -59,6 +59,12 @@ class Core {
   const CapacityLedger& ledger() const { return ledger_; }
   const LaneAvailability& lanes() const { return avail_; }
   std::size_t in_flight() const { return parcels_.size(); }
+  // The open bag of every lane, and the open manifests (for the bus; the snapshot's lanes
+  // carry their bag id and fill, which `lane` updates keep current).
+  nlohmann::json bags_json() const;
+  nlohmann::json manifests_json() const;
+  // Why lane `lane_id`'s bag cannot be closed now ("" when it can): for the bus to refuse.
+  std::string why_not_close_bag(int lane_id) const { return bag_close_refusal(lane_id); }
   const Router& router() const { return router_; }
 
  private:
@@ -97,6 +103,55 @@ class Core {
   void on(const AlarmAck& e, TimeMs now, Effects& fx);
   void on(const LabelReprint& e, TimeMs now, Effects& fx);
   // --- end of operator commands ---
+  // --- Bags, manifests, handover (controller/core_bags.cpp, docs/bags.md) ---
+  void on(const BagClose& e, TimeMs now, Effects& fx);
+  void on(const HandoverScan& e, TimeMs now, Effects& fx);
+  void on(const HandoverMissort& e, TimeMs now, Effects& fx);
+  void on(const ManifestClose& e, TimeMs now, Effects& fx);
+  struct Bag {
+    std::string id;
+    int lane = 0;
+    std::string courier;
+    std::int32_t day = 0;
+    int seq = 0;
+    TimeMs opened = 0, closed_time = 0;
+    bool closed = false;
+    std::int32_t count = 0;
+    std::int64_t grams = 0;
+    std::string reason, closed_by;
+    std::uint64_t manifest_id = 0, label_job = 0;
+    bool picked = false;
+  };
+  struct Manifest {
+    std::uint64_t id = 0;
+    std::string courier;
+    std::int32_t day = 0, cutoff_min = 0;
+    TimeMs opened = 0;
+  };
+  // Does lane i hold bags (a lane with a courier: courier and overflow lanes)?
+  bool bag_lane(std::size_t i) const;
+  // Opens the bags of lanes that have none (at the first event, and after a configuration
+  // change), closes bags whose lane changed courier.
+  void settle_bags(TimeMs now, Effects& fx);
+  void open_bag(std::size_t i, TimeMs now, Effects& fx);
+  // Closes lane i's open bag: stores it, prints its label, adds it to its courier's manifest;
+  // opens the next one if `reopen`. Does not publish the lane.
+  void close_bag(std::size_t i, const std::string& reason, const std::string& user, bool reopen,
+                 TimeMs now, Effects& fx);
+  // A parcel confirmed into lane i joins the lane's bag; closes it at its limits.
+  void bag_parcel(std::size_t i, std::uint64_t parcel_id, TimeMs now, Effects& fx);
+  // Why lane `lane_id`'s bag cannot be closed by hand now; "" when it can.
+  std::string bag_close_refusal(int lane_id) const;
+  // A read of a lane's close barcode: handled as a command. True when `r` was one.
+  bool close_code(const ScanRead& r, TimeMs now, Effects& fx);
+  std::uint64_t manifest_for(const std::string& courier, TimeMs now, Effects& fx);
+  void handover_issue(std::uint64_t manifest_id, const char* kind, const std::string& bag_id,
+                      std::uint64_t parcel_id, const std::string& courier,
+                      const std::string& detail, const std::string& user, TimeMs now, Effects& fx);
+  void update_avail(std::size_t i);
+  nlohmann::json bag_json(const Bag& b) const;
+  nlohmann::json manifest_json(const Manifest& m) const;
+  // --- end of bags ---
 
   // Identify the parcel of a read: the order, or the exception that stops it.
   ExceptionKind identify(const ScanRead& r, std::optional<Order>& order) const;
@@ -153,6 +208,14 @@ class Core {
   std::map<std::string, nlohmann::json> devices_;
   std::map<std::string, nlohmann::json> alarms_;
   std::deque<nlohmann::json> recent_;
+  // Bags and manifests.
+  std::vector<std::string> open_bag_;                  // per lane index; "" = none
+  std::vector<std::pair<std::int32_t, int>> bag_seq_;  // per lane index: (day, last seq)
+  std::map<std::string, Bag> bags_;                    // open, and closed of open manifests
+  std::map<std::uint64_t, Manifest> manifests_;        // open
+  std::uint64_t next_manifest_id_ = 1;
+  bool bags_pending_ = true;
+  std::vector<std::string> handover_scanners_;  // scanners with role = "handover"
   CoreStats stats_;
   TimeMs last_stats_ = 0;
 };

@@ -140,6 +140,35 @@ struct EventToJson {
     if (!e.order.id.empty()) j["order"] = to_json(e.order);
     return j;
   }
+  // Bags, manifests, handover.
+  json operator()(const BagClose& e) const {
+    return {{"type", "bag_close"}, {"lane", e.lane}, {"user", e.user}};
+  }
+  json operator()(const HandoverScan& e) const {
+    return {
+        {"type", "handover_scan"}, {"bag_id", e.bag_id}, {"courier", e.courier}, {"user", e.user}};
+  }
+  json operator()(const HandoverMissort& e) const {
+    return {{"type", "handover_missort"},
+            {"bag_id", e.bag_id},
+            {"code", e.code},
+            {"parcel_id", e.parcel_id},
+            {"parcel_courier", e.parcel_courier},
+            {"user", e.user}};
+  }
+  json operator()(const ManifestClose& e) const {
+    json parcels = json::array();
+    for (const auto& p : e.parcels)
+      parcels.push_back({{"parcel_id", p.parcel_id},
+                         {"order_id", p.order_id},
+                         {"tracking", p.tracking},
+                         {"bag_id", p.bag_id}});
+    return {{"type", "manifest_close"},
+            {"manifest_id", e.manifest_id},
+            {"user", e.user},
+            {"forced", e.forced},
+            {"parcels", std::move(parcels)}};
+  }
 };
 
 }  // namespace
@@ -223,6 +252,30 @@ Event event_from_json(const json& j) {
     e.weight_g = opt<std::int32_t>(j, "weight_g", 0);
     if (j.contains("order")) e.order = order_from_json(j.at("order"));
     e.user = opt<std::string>(j, "user", "");
+    return e;
+  }
+  // Bags, manifests, handover.
+  if (type == "bag_close") return BagClose{get<int>(j, "lane"), opt<std::string>(j, "user", "")};
+  if (type == "handover_scan")
+    return HandoverScan{get<std::string>(j, "bag_id"), opt<std::string>(j, "courier", ""),
+                        opt<std::string>(j, "user", "")};
+  if (type == "handover_missort")
+    return HandoverMissort{get<std::string>(j, "bag_id"), get<std::string>(j, "code"),
+                           opt<std::uint64_t>(j, "parcel_id", 0),
+                           opt<std::string>(j, "parcel_courier", ""),
+                           opt<std::string>(j, "user", "")};
+  if (type == "manifest_close") {
+    ManifestClose e;
+    e.manifest_id = get<std::uint64_t>(j, "manifest_id");
+    e.user = opt<std::string>(j, "user", "");
+    e.forced = opt<bool>(j, "forced", false);
+    auto parcels = opt<json>(j, "parcels", json::array());
+    if (!parcels.is_array()) throw CodecError("field 'parcels' must be an array");
+    for (const auto& p : parcels) {
+      if (!p.is_object()) throw CodecError("field 'parcels' must hold objects");
+      e.parcels.push_back({get<std::uint64_t>(p, "parcel_id"), opt<std::string>(p, "order_id", ""),
+                           opt<std::string>(p, "tracking", ""), opt<std::string>(p, "bag_id", "")});
+    }
     return e;
   }
   throw CodecError("unknown event type '" + type + "'");
@@ -311,6 +364,7 @@ json to_json(const PrintJob& p) {
             {"reason", p.reason},
             {"weight_g", p.weight_g}};
   if (!p.order.id.empty()) j["order"] = to_json(p.order);
+  if (!p.fields.empty()) j["fields"] = p.fields;
   return j;
 }
 PrintJob print_job_from_json(const json& j) {
@@ -326,6 +380,9 @@ PrintJob print_job_from_json(const json& j) {
   p.reason = opt<std::string>(j, "reason", "");
   p.weight_g = opt<std::int32_t>(j, "weight_g", 0);
   if (j.contains("order")) p.order = order_from_json(j.at("order"));
+  if (j.contains("fields") && j.at("fields").is_object())
+    for (const auto& [k, v] : j.at("fields").items())
+      if (v.is_string()) p.fields[k] = v.get<std::string>();
   return p;
 }
 

@@ -102,6 +102,15 @@ class Bus {
   nlohmann::json cmd_alarm_ack(Ctx&);
   nlohmann::json cmd_reprint(Ctx&);
   nlohmann::json cmd_bag_close(Ctx&);
+  // Bags, manifests, handover (daemon_bus_bags.cpp).
+  nlohmann::json cmd_bags(Ctx&);
+  nlohmann::json cmd_handover_scan(Ctx&);
+  nlohmann::json cmd_handover_missort(Ctx&);
+  nlohmann::json cmd_manifests(Ctx&);
+  nlohmann::json cmd_manifest(Ctx&);
+  nlohmann::json cmd_manifest_close(Ctx&);
+  nlohmann::json manifest_view(std::uint64_t manifest_id, bool with_parcels);
+  std::string manifest_dir() const;
   nlohmann::json cmd_plan_dry_run(Ctx&);
   nlohmann::json cmd_plan_activate(Ctx&);
   nlohmann::json cmd_audit(Ctx&);

@@ -127,7 +127,13 @@ const std::map<std::string, Bus::Command, std::less<>>& Bus::commands() {
       {"orders.import", {Role::Operator, &Bus::cmd_orders_import}},
       {"alarm.ack", {Role::Operator, &Bus::cmd_alarm_ack}},
       {"reprint", {Role::Operator, &Bus::cmd_reprint}},
-      {"bag.close", {Role::Operator, &Bus::cmd_bag_close}},
+      {"bag.close", {Role::Operator, &Bus::cmd_bag_close}},  // bags: daemon_bus_bags.cpp
+      {"bags", {Role::Viewer, &Bus::cmd_bags}},
+      {"manifests", {Role::Viewer, &Bus::cmd_manifests}},
+      {"manifest", {Role::Viewer, &Bus::cmd_manifest}},
+      {"handover.scan", {Role::Operator, &Bus::cmd_handover_scan}},
+      {"handover.missort", {Role::Operator, &Bus::cmd_handover_missort}},
+      {"manifest.close", {Role::Supervisor, &Bus::cmd_manifest_close}},
       {"lane.reassign", {Role::Supervisor, &Bus::cmd_lane_reassign}},
       {"plan.dry_run", {Role::Supervisor, &Bus::cmd_plan_dry_run}},
       {"plan.activate", {Role::Supervisor, &Bus::cmd_plan_activate}},
@@ -588,11 +594,6 @@ json Bus::cmd_reprint(Ctx& c) {
           {"parcel_id", pid},
           {"courier", courier},
           {"lane", e.lane}};
-}
-
-json Bus::cmd_bag_close(Ctx& c) {
-  (void)c.integer_in("lane", 1, 1'000'000, "a lane id");
-  throw BusError("not_implemented", "closing bags is not available yet (bags and manifests)");
 }
 
 json Bus::cmd_plan_dry_run(Ctx& c) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -132,9 +133,46 @@ struct LabelReprint {
   std::string user;
 };
 
+// --- Bags, manifests, handover (controller/core_bags.cpp, docs/bags.md) ---------------------
+// A person closes the open bag of a lane (bus bag.close; the close barcode scan is a ScanRead).
+struct BagClose {
+  int lane = 0;
+  std::string user;
+};
+// The courier's picker scans a bag label at handover. `courier`, when given, is whose handover
+// this is: a bag of another courier is flagged.
+struct HandoverScan {
+  std::string bag_id;
+  std::string courier;
+  std::string user;
+};
+// A picker reports a parcel found in a bag of the wrong courier. The bus resolves the code to
+// the parcel and its courier from the store.
+struct HandoverMissort {
+  std::string bag_id;
+  std::string code;
+  std::uint64_t parcel_id = 0;  // 0 when the code matches no parcel
+  std::string parcel_courier;
+  std::string user;
+};
+// A supervisor closes a manifest. The bus gathers its parcels from the store (and has written
+// the export files); the core records the close and publishes one parcel.shipped per parcel.
+struct ShippedParcel {
+  std::uint64_t parcel_id = 0;
+  std::string order_id, tracking, bag_id;
+  bool operator==(const ShippedParcel&) const = default;
+};
+struct ManifestClose {
+  std::uint64_t manifest_id = 0;
+  std::string user;
+  bool forced = false;
+  std::vector<ShippedParcel> parcels;
+};
+
 using Event = std::variant<ScanRead, ParcelInducted, ParcelMeasured, SortAcked, DivertConfirmed,
                            SortTimedOut, ChuteState, DeviceStatus, PrintFinished, OrdersUpserted,
-                           OrderStatusSet, LaneSet, Tick, AlarmAck, LabelReprint>;
+                           OrderStatusSet, LaneSet, Tick, AlarmAck, LabelReprint, BagClose,
+                           HandoverScan, HandoverMissort, ManifestClose>;
 
 // ---------------------------------------------------------------------------------------------
 // Effects
@@ -240,10 +278,59 @@ struct StoreAudit {
   TimeMs time = 0;
 };
 
+// A bag (upserted whole when it opens and when it closes; its running count is the lane's fill).
+struct StoreBag {
+  std::string bag_id;  // e.g. B20261123-05-003: local date, lane, sequence of the day
+  int lane = 0;
+  std::string courier;
+  std::int32_t day = 0;  // local day it opened on
+  int seq = 0;
+  bool closed = false;
+  TimeMs opened = 0, closed_time = 0;
+  std::int32_t count = 0;
+  std::int64_t grams = 0;
+  std::string reason;  // count | weight | chute_full | manual | scan
+  std::string closed_by;
+  std::uint64_t manifest_id = 0;
+  std::uint64_t label_job = 0;
+};
+// A parcel confirmed into a lane joins the lane's open bag.
+struct StoreBagParcel {
+  std::uint64_t parcel_id = 0;
+  std::string bag_id;
+  TimeMs time = 0;
+};
+struct StoreManifest {
+  std::uint64_t manifest_id = 0;
+  std::string courier;
+  std::int32_t day = 0;  // the wave: local day and the courier's cutoff
+  std::int32_t cutoff_min = 0;
+  bool closed = false;
+  TimeMs opened = 0, closed_time = 0;
+  std::string closed_by;
+  bool forced = false;
+};
+struct StoreBagPicked {
+  std::string bag_id;
+  TimeMs time = 0;
+  std::string user;
+};
+// handover_issues: kind not_taken | not_on_manifest | missort.
+struct StoreHandoverIssue {
+  std::uint64_t manifest_id = 0;  // 0 = none
+  std::string kind;
+  std::string bag_id;
+  std::uint64_t parcel_id = 0;  // 0 = none
+  std::string courier;
+  TimeMs time = 0;
+  std::string detail;
+};
+
 using StoreOp =
     std::variant<StoreRead, StoreDecision, StoreSortCommand, StoreSortAck, StoreConfirmation,
                  StoreParcelState, StoreCapacity, StoreLane, StoreLabelJob, StoreOrderStatus,
-                 StoreAlarm, StoreAudit, StoreSorterCursor>;
+                 StoreAlarm, StoreAudit, StoreBag, StoreBagParcel, StoreManifest, StoreBagPicked,
+                 StoreHandoverIssue, StoreSorterCursor>;
 
 struct SortCommand {
   std::uint32_t seq = 0;
@@ -262,6 +349,7 @@ struct PrintJob {
   std::string reason;
   Order order;  // empty id for exception labels without an order
   std::int32_t weight_g = 0;
+  std::map<std::string, std::string> fields;  // extra template fields (bag: bag_id, count, ...)
 };
 
 struct Publish {

@@ -162,6 +162,11 @@ struct StationConfig {
   // paired with the induction it follows by scan_delay_ms, give or take scan_tolerance_ms.
   std::int32_t scan_delay_ms = 0;
   std::int32_t scan_tolerance_ms = 500;
+  // Bags (docs/bags.md): a read of exactly "<bag_close_prefix><lane>" (e.g. CLOSE-L05) closes
+  // that lane's bag; "" turns close barcodes off. Manifest exports go to manifest_dir
+  // ("" = "manifests" beside the database).
+  std::string bag_close_prefix = "CLOSE-L";
+  std::string manifest_dir;
   Policies policies;
   std::vector<Courier> couriers;
   std::vector<Lane> lanes;

@@ -22,6 +22,12 @@
 #include "orders.h"
 #include "sortctl_report.h"
 
+namespace sortctl_bags {
+void add_bag_commands(
+    CLI::App& app, const std::function<void(CLI::App*, std::function<nlohmann::json()>,
+                                            std::function<void(const nlohmann::json&)>)>& simple);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -529,16 +535,8 @@ int main(int argc, char** argv) {
         });
   }
 
-  auto* bag = app.add_subcommand("bag", "bags");
-  bag->require_subcommand(1);
-  auto* bag_close = bag->add_subcommand("close", "close the bag of a lane");
-  bag_close->add_option("lane", lane, "lane id")->required();
-  simple(
-      bag_close,
-      [&] {
-        return json{{"cmd", "bag.close"}, {"lane", lane}};
-      },
-      [&](const json&) { std::cout << "bag of lane " << lane << " closed\n"; });
+  // bag, manifest, handover (sortctl_bags.cpp)
+  sortctl_bags::add_bag_commands(app, simple);
 
   std::string plan_file, record;
   auto* plan = app.add_subcommand("plan", "dry-run or activate a sort plan (station file)");

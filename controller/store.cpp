@@ -181,9 +181,49 @@ CREATE TABLE audit (
   detail  TEXT NOT NULL DEFAULT ''
 );
 )sql"},
-    // Also created by the bags branch (bags, manifests, handover); merged into one step.
-    {3, "handover issues", R"sql(
-CREATE TABLE handover_issues (
+    {3, "bags, manifests, handover", R"sql(
+CREATE TABLE manifests (  -- one courier's handover for one wave (local day + cutoff)
+  id         INTEGER PRIMARY KEY,  -- given by the station core
+  courier    TEXT NOT NULL,
+  day        INTEGER NOT NULL,     -- local day number of the wave
+  cutoff_min INTEGER NOT NULL,     -- the courier's cutoff, minutes after local midnight
+  state      TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+  opened_ms  INTEGER NOT NULL,
+  closed_ms  INTEGER,
+  closed_by  TEXT NOT NULL DEFAULT '',
+  forced     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX manifests_open ON manifests(courier, day) WHERE state = 'open';
+
+CREATE TABLE bags (
+  id          TEXT PRIMARY KEY NOT NULL,  -- B<yyyymmdd>-<lane>-<seq>
+  lane        INTEGER NOT NULL,
+  courier     TEXT NOT NULL,
+  day         INTEGER NOT NULL,           -- local day it opened on
+  seq         INTEGER NOT NULL,           -- its number among the lane's bags of that day
+  state       TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+  opened_ms   INTEGER NOT NULL,
+  closed_ms   INTEGER,
+  count       INTEGER NOT NULL DEFAULT 0,
+  grams       INTEGER NOT NULL DEFAULT 0,
+  reason      TEXT NOT NULL DEFAULT '',   -- count | weight | chute_full | manual | scan
+  closed_by   TEXT NOT NULL DEFAULT '',
+  manifest_id INTEGER,
+  label_job   INTEGER,
+  picked_ms   INTEGER,                    -- scanned at handover
+  picked_by   TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX bags_manifest ON bags(manifest_id);
+CREATE INDEX bags_lane ON bags(lane, day, seq);
+
+CREATE TABLE bag_parcels (  -- a parcel belongs to exactly one bag
+  parcel_id INTEGER PRIMARY KEY,
+  bag_id    TEXT NOT NULL,
+  time_ms   INTEGER NOT NULL  -- when its divert into the lane was confirmed
+);
+CREATE INDEX bag_parcels_bag ON bag_parcels(bag_id);
+
+CREATE TABLE handover_issues (  -- what handover reconciliation found
   id          INTEGER PRIMARY KEY,
   manifest_id INTEGER,
   kind        TEXT NOT NULL CHECK (kind IN ('not_taken', 'not_on_manifest', 'missort')),
@@ -193,6 +233,7 @@ CREATE TABLE handover_issues (
   time_ms     INTEGER NOT NULL,
   detail      TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX handover_issues_manifest ON handover_issues(manifest_id);
 )sql"},
     // Reports (controller/reports.cpp, docs/reports.md): each query scans one time range of one
     // table, grouped by period; these indexes hold every column it reads (no table lookups).
@@ -416,6 +457,7 @@ struct Store::Impl {
   Stmt ins_read, ins_decision, upsert_parcel_decided, ins_command, parcel_seq, ack_command,
       ins_confirmation, upsert_parcel_state, add_capacity, upsert_lane, upsert_job, order_status,
       upsert_alarm, log_alarm, ins_audit, upsert_cursor;
+  Stmt upsert_bag, ins_bag_parcel, upsert_manifest, bag_picked, ins_issue;
   Stmt insert_order, update_order, del_codes, ins_code;
 
   std::string json;  // scratch for the codes of a read
@@ -530,6 +572,28 @@ struct Store::Impl {
                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device) DO UPDATE SET plc_boot = "
                          "excluded.plc_boot, conf_next = excluded.conf_next, updated_ms = "
                          "excluded.updated_ms");
+    upsert_bag = Stmt(db,
+                      "INSERT INTO bags (id, lane, courier, day, seq, state, opened_ms, closed_ms, "
+                      "count, grams, reason, closed_by, manifest_id, label_job) VALUES (?1, ?2, "
+                      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (id) DO "
+                      "UPDATE SET state = excluded.state, closed_ms = excluded.closed_ms, count = "
+                      "excluded.count, grams = excluded.grams, reason = excluded.reason, "
+                      "closed_by = excluded.closed_by, manifest_id = excluded.manifest_id, "
+                      "label_job = excluded.label_job");
+    ins_bag_parcel =
+        Stmt(db, "INSERT INTO bag_parcels (parcel_id, bag_id, time_ms) VALUES (?1, ?2, ?3)");
+    upsert_manifest = Stmt(db,
+                           "INSERT INTO manifests (id, courier, day, cutoff_min, state, opened_ms, "
+                           "closed_ms, closed_by, forced) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                           "?9) ON CONFLICT (id) DO UPDATE SET state = excluded.state, closed_ms "
+                           "= excluded.closed_ms, closed_by = excluded.closed_by, forced = "
+                           "excluded.forced");
+    bag_picked = Stmt(db,
+                      "UPDATE bags SET picked_ms = ?2, picked_by = ?3 WHERE id = ?1 AND "
+                      "picked_ms IS NULL");
+    ins_issue = Stmt(db,
+                     "INSERT INTO handover_issues (manifest_id, kind, bag_id, parcel_id, courier, "
+                     "time_ms, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     // A new order is one INSERT (the common case of a bulk import); an existing one is updated
     // and its codes replaced.
     insert_order = Stmt(db,
@@ -697,6 +761,59 @@ struct Store::Impl {
         .bind(3, a.action)
         .bind(4, a.detail)
         .run("storing an audit entry");
+  }
+
+  void op(const StoreBag& b) {
+    upsert_bag.bind(1, b.bag_id)
+        .bind(2, std::int64_t{b.lane})
+        .bind(3, b.courier)
+        .bind(4, std::int64_t{b.day})
+        .bind(5, std::int64_t{b.seq})
+        .bind(6, b.closed ? "closed" : "open")
+        .bind(7, b.opened);
+    if (b.closed)
+      upsert_bag.bind(8, b.closed_time);
+    else
+      upsert_bag.bind_null(8);
+    upsert_bag.bind(9, std::int64_t{b.count})
+        .bind(10, b.grams)
+        .bind(11, b.reason)
+        .bind(12, b.closed_by)
+        .bind_id(13, b.manifest_id)
+        .bind_id(14, b.label_job)
+        .run("storing a bag");
+  }
+  void op(const StoreBagParcel& p) {
+    ins_bag_parcel.bind(1, static_cast<std::int64_t>(p.parcel_id))
+        .bind(2, p.bag_id)
+        .bind(3, p.time)
+        .run("storing a parcel's bag");
+  }
+  void op(const StoreManifest& m) {
+    upsert_manifest.bind(1, static_cast<std::int64_t>(m.manifest_id))
+        .bind(2, m.courier)
+        .bind(3, std::int64_t{m.day})
+        .bind(4, std::int64_t{m.cutoff_min})
+        .bind(5, m.closed ? "closed" : "open")
+        .bind(6, m.opened);
+    if (m.closed)
+      upsert_manifest.bind(7, m.closed_time);
+    else
+      upsert_manifest.bind_null(7);
+    upsert_manifest.bind(8, m.closed_by).bind(9, std::int64_t{m.forced}).run("storing a manifest");
+  }
+  void op(const StoreBagPicked& p) {
+    bag_picked.bind(1, p.bag_id).bind(2, p.time).bind(3, p.user).run("storing a handover scan");
+  }
+  void op(const StoreHandoverIssue& i) {
+    ins_issue.bind_id(1, i.manifest_id)
+        .bind(2, i.kind)
+        .bind_opt(3, i.bag_id)
+        .bind_id(4, i.parcel_id)
+        .bind(5, i.courier)
+        .bind(6, i.time)
+        .bind(7, i.detail)
+        .run("storing a handover issue");
   }
 
   void bind_order(Stmt& st, const Order& o, const std::string& pref, const std::string& forb) {
@@ -969,6 +1086,47 @@ RecoveredState Store::recover() const {
       st.sorter_cursors.push_back(
           StoreSorterCursor{q.str(0), std::uint16_t(q.i64(1)), std::uint16_t(q.i64(2)), q.i64(3)});
   }
+  {
+    // Bags: the open ones, and the closed ones of open manifests (handover is still to come).
+    Stmt q(db,
+           "SELECT b.id, b.lane, b.courier, b.day, b.seq, b.state, b.opened_ms, "
+           "coalesce(b.closed_ms, 0), b.count, b.grams, b.reason, coalesce(b.manifest_id, 0), "
+           "b.picked_ms IS NOT NULL FROM bags b LEFT JOIN manifests m ON m.id = b.manifest_id "
+           "WHERE b.state = 'open' OR m.state = 'open' ORDER BY b.opened_ms, b.id",
+           false);
+    while (q.row("recovering bags")) {
+      RecoveredState::Bag b;
+      b.bag_id = q.str(0);
+      b.lane = q.i32(1);
+      b.courier = q.str(2);
+      b.day = q.i32(3);
+      b.seq = q.i32(4);
+      b.closed = q.view(5) == "closed";
+      b.opened = q.i64(6);
+      b.closed_time = q.i64(7);
+      b.count = q.i32(8);
+      b.grams = q.i64(9);
+      b.reason = q.str(10);
+      b.manifest_id = static_cast<std::uint64_t>(q.i64(11));
+      b.picked = q.i32(12) != 0;
+      st.bags.push_back(std::move(b));
+    }
+  }
+  {
+    // Each lane's last bag number, so that the next bag id is new.
+    Stmt q(db, "SELECT lane, day, max(seq) FROM bags GROUP BY lane, day ORDER BY day", false);
+    while (q.row("recovering bag numbers")) st.bag_seq[q.i32(0)] = {q.i32(1), q.i32(2)};
+  }
+  {
+    Stmt q(db,
+           "SELECT id, courier, day, cutoff_min, opened_ms FROM manifests WHERE state = 'open' "
+           "ORDER BY id",
+           false);
+    while (q.row("recovering manifests"))
+      st.manifests.push_back(RecoveredState::Manifest{static_cast<std::uint64_t>(q.i64(0)),
+                                                      q.str(1), q.i32(2), q.i32(3), q.i64(4)});
+  }
+  st.next_manifest_id = static_cast<std::uint64_t>(scalar("SELECT max(id) FROM manifests")) + 1;
   return st;
 }
 

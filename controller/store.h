@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -47,6 +48,31 @@ struct RecoveredState {
   // flight, diverted, or sorted by hand); not those whose parcel ended in an exception.
   std::vector<std::pair<std::string, std::uint64_t>> order_parcels;
   std::vector<StoreAlarm> alarms;  // raised and not cleared
+  // Bags and manifests (docs/bags.md): open bags, closed bags of open manifests, open manifests.
+  struct Bag {
+    std::string bag_id;
+    int lane = 0;
+    std::string courier;
+    std::int32_t day = 0;
+    int seq = 0;
+    bool closed = false;
+    TimeMs opened = 0, closed_time = 0;
+    std::int32_t count = 0;
+    std::int64_t grams = 0;
+    std::string reason;
+    std::uint64_t manifest_id = 0;
+    bool picked = false;
+  };
+  std::vector<Bag> bags;
+  std::map<int, std::pair<std::int32_t, int>> bag_seq;  // lane -> (day, last seq that day)
+  struct Manifest {
+    std::uint64_t manifest_id = 0;
+    std::string courier;
+    std::int32_t day = 0, cutoff_min = 0;
+    TimeMs opened = 0;
+  };
+  std::vector<Manifest> manifests;
+  std::uint64_t next_manifest_id = 1;
   // Per sorter PLC: where its confirmation ring was last read (the driver resumes there).
   std::vector<StoreSorterCursor> sorter_cursors;
 };

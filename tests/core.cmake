@@ -1,6 +1,9 @@
 # The station core: lifecycle, pairing, recovery, determinism; and the replay regression logs.
 sortd_add_test(test_core SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_core.cpp
   LIBS sortd_core LABELS core)
+# Bags, manifests and handover in the core, with the store (docs/bags.md).
+sortd_add_test(test_bags SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_bags.cpp
+  LIBS sortd_core PkgConfig::SQLITE3 LABELS core bags)
 
 # Recorded event logs replayed through the real daemon binary and compared with their expected
 # decisions (like gpsd's test/daemon/*.log + .chk). Regenerate: scripts/regen-replay.sh

@@ -372,7 +372,7 @@ BOOST_AUTO_TEST_CASE(alarm_acknowledge_and_bag_close) {
   BOOST_CHECK(in_history);
   BOOST_CHECK(sql_count("SELECT count(*) FROM audit WHERE user = 'oscar' AND action = "
                         "'alarm.ack' AND detail = 'printer:printer-1'") == 1);
-  BOOST_CHECK_EQUAL(oscar.error({{"cmd", "bag.close"}, {"lane", 3}}), "not_implemented");
+  BOOST_CHECK_EQUAL(oscar.error({{"cmd", "bag.close"}, {"lane", 25}}), "conflict");  // no bags
   BOOST_CHECK_EQUAL(oscar.error({{"cmd", "bag.close"}}), "missing_field");
 }
 
@@ -490,7 +490,7 @@ BOOST_AUTO_TEST_CASE(sortctl_commands_and_exit_codes) {
   BOOST_CHECK_EQUAL(run("lane enable 4").first, 0);
   BOOST_CHECK_EQUAL(run("lane reassign 4 sf").first, 4);  // operator < supervisor
   BOOST_CHECK_EQUAL(run("lane frobnicate 4").first, 2);
-  BOOST_CHECK_EQUAL(run("bag close 4").first, 1);
+  BOOST_CHECK_EQUAL(run("bag close 404").first, 1);
   BOOST_CHECK_EQUAL(run("nonsense").first, 2);
   BOOST_CHECK_EQUAL(run("--help").first, 0);
   BOOST_CHECK_EQUAL(run("parcel --help").first, 0);

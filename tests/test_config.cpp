@@ -186,6 +186,10 @@ BOOST_AUTO_TEST_CASE(unknown_key_suggests_the_right_one) {
 BOOST_AUTO_TEST_CASE(unknown_top_level_table) {
   expect_one("unknown-table.toml", "polices", "unknown key 'polices'");
 }
+BOOST_AUTO_TEST_CASE(bag_close_prefix_must_be_a_readable_barcode) {
+  expect_one("bad-close-prefix.toml", "station.bag_close_prefix",
+             "'CLOSE L' is not a barcode prefix");
+}
 BOOST_AUTO_TEST_CASE(wrong_type) {
   expect_one("wrong-type.toml", "couriers[1].daily_parcels", "expected an integer, got a string");
 }

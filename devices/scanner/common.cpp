@@ -142,6 +142,9 @@ std::string terminator_word(Options& o, const std::string& key, const std::strin
 CommonConfig read_common(Options& o, const std::string& default_framing) {
   CommonConfig c;
   c.name = o.name();
+  // What its reads are to the station core: parcels (and lane close barcodes), or bag labels
+  // scanned at handover (docs/bags.md). The core reads the option from the configuration.
+  o.choice("role", "sort", {"sort", "handover"});
   auto preset =
       o.choice("framing", default_framing, {"line", "cr", "lf", "crlf", "stx-etx", "none"});
   framing_preset(preset, c.framing);

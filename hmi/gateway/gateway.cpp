@@ -14,13 +14,25 @@ namespace sortd::hmi {
 using nlohmann::json;
 
 int http_status_for(const std::string& code) {
-  static const std::map<std::string, int, std::less<>> m = {
-      {"bad_json", 400},        {"bad_request", 400},       {"unknown_command", 400},
-      {"missing_field", 400},   {"wrong_type", 400},        {"bad_value", 400},
-      {"config_error", 400},    {"refused", 400},           {"unauthenticated", 401},
-      {"login_failed", 401},    {"forbidden", 403},         {"not_found", 404},
-      {"rate_limited", 429},    {"store_error", 500},       {"internal", 500},
-      {"not_implemented", 501}, {"daemon_unreachable", 504}};
+  static const std::map<std::string, int, std::less<>> m = {{"bad_json", 400},
+                                                            {"bad_request", 400},
+                                                            {"unknown_command", 400},
+                                                            {"missing_field", 400},
+                                                            {"wrong_type", 400},
+                                                            {"bad_value", 400},
+                                                            {"config_error", 400},
+                                                            {"refused", 400},
+                                                            {"unauthenticated", 401},
+                                                            {"login_failed", 401},
+                                                            {"forbidden", 403},
+                                                            {"not_found", 404},
+                                                            {"rate_limited", 429},
+                                                            {"store_error", 500},
+                                                            {"internal", 500},
+                                                            {"not_implemented", 501},
+                                                            {"daemon_unreachable", 504},
+                                                            {"conflict", 409},
+                                                            {"io_error", 500}};
   auto it = m.find(code);
   return it == m.end() ? 502 : it->second;
 }
@@ -49,6 +61,9 @@ const std::map<std::string, std::set<std::string>, std::less<>>& actions() {
       {"lane.disable", {"lane"}},
       {"lane.reassign", {"lane", "courier"}},
       {"bag.close", {"lane"}},
+      {"handover.scan", {"bag_id", "courier"}},
+      {"handover.missort", {"bag_id", "code"}},
+      {"manifest.close", {"manifest_id", "force"}},
       {"reprint", {"parcel_id", "code"}},
       {"alarm.ack", {"key"}},
       {"plan.dry_run", {"config", "record"}},
@@ -292,6 +307,17 @@ void Gateway::routes() {
     if (req.get_param_value("history") == "1") r["history"] = true;
     forward(req, res, r, session_of(req));
   });
+
+  // Bags and manifests (docs/bags.md): the open bags and manifests, a list, one manifest.
+  s.Get("/api/bags", [forward, session_of](const httplib::Request& req, httplib::Response& res) {
+    forward(req, res, json{{"cmd", "bags"}}, session_of(req));
+  });
+  s.Get("/api/manifests",
+        [forward, session_of](const httplib::Request& req, httplib::Response& res) {
+          json r = {{"cmd", "manifests"}};
+          if (req.has_param("state")) r["state"] = req.get_param_value("state");
+          forward(req, res, r, session_of(req));
+        });
 
   s.Get("/api/audit", [forward, session_of](const httplib::Request& req, httplib::Response& res) {
     json r = {{"cmd", "audit"}};

@@ -330,9 +330,18 @@ test('disable a lane and its parcels go to its overflow lane', { timeout: 180000
   await p.getByTestId('lane-enable').click();
   await p.locator('[data-testid=action-result][data-code=ok]').waitFor();
   assert.equal((await st.ctl('lanes')).result.lanes.find((l) => l.lane === pick.lane).enabled, true);
-  // Closing a bag: the daemon's own answer is shown (not available yet, or done).
+  // Closing a bag: the daemon's own answer is shown (done, or refused with the reason when the
+  // lane's bag is empty).
   await p.getByTestId('bag-close').click();
-  await p.locator('[data-testid=action-result][data-code]').filter({ hasText: 'bag.close' }).waitFor();
+  const closed = p.locator('[data-testid=action-result][data-code]').filter({ hasText: 'bag.close' });
+  await closed.waitFor();
+  assert.ok(['ok', 'conflict'].includes(await closed.getAttribute('data-code')));
+  // The open manifests, sorted vs picked up; a handover scan of an unknown bag is flagged.
+  await p.getByTestId('manifests-refresh').click();
+  await p.locator('[data-testid=manifests] table').waitFor();
+  await p.getByTestId('handover-bag').fill('B-NOT-A-BAG');
+  await p.getByTestId('handover-scan').click();
+  await p.locator('[data-testid=action-result][data-code=ok]').filter({ hasText: 'not_on_manifest' }).waitFor();
   await st.shot('actions');
 });
 

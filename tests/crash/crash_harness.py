@@ -366,8 +366,11 @@ def check(db, journal_path, failures):
             continue  # inducted and gone while sortd was down: the PLC's fail-safe took it
         pid, st, exc, stored_chute = rows[-1]
         bad = None
-        if outcome == "diverted" and (st != "diverted" or stored_chute != chute):
-            bad = f"the PLC diverted it to chute {chute}; the store says {st}, chute {stored_chute}"
+        # A parcel diverted to an exception lane (a no-read, say) is final as an exception.
+        if outcome == "diverted" and (stored_chute != chute or
+                                      (st != "diverted" and exc == "none")):
+            bad = (f"the PLC diverted it to chute {chute}; the store says {st} ({exc}), "
+                   f"chute {stored_chute}")
         elif outcome in ("lost", "rejected") and st == "diverted" and exc == "none":
             bad = f"the PLC says {outcome}; the store says diverted without an exception"
         if bad:

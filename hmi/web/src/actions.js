@@ -16,6 +16,8 @@ export function actionsView() {
   const planOut = h('div', { class: 'plan-out', 'data-testid': 'plan-out' });
   const orderIn = h('input', { 'data-testid': 'order-input', placeholder: 'SO2026000123' });
   const auditBox = h('div', { class: 'audit', 'data-testid': 'audit' });
+  const bagIn = h('input', { 'data-testid': 'handover-bag', placeholder: 'B20261123-05-003' });
+  const manifestBox = h('div', { class: 'audit', 'data-testid': 'manifests' });
   const labels = [];
   const L = (key, el = h('span')) => { labels.push([el, key]); return el; };
   const hints = [];
@@ -78,6 +80,15 @@ export function actionsView() {
             act('plan.activate', { config: planCfg.value.trim() }, 'plan.activate');
           }, 'warn')),
         planOut),
+      h('section', { class: 'card' }, L('manifests', h('h2')), role('operator', 'supervisor'),
+        h('div', { class: 'row' }, L('bagId', h('label')), bagIn,
+          btn('handoverScan', 'handover-scan', async () => {
+            const v = bagIn.value.trim();
+            if (!v) return;
+            await act('handover.scan', { bag_id: v }, `handover.scan ${v}`);
+            loadManifests();
+          })),
+        btn('refresh', 'manifests-refresh', loadManifests), manifestBox),
       h('section', { class: 'card' }, L('audit', h('h2')), role('supervisor'),
         btn('refresh', 'audit-refresh', loadAudit), auditBox)));
 
@@ -87,6 +98,29 @@ export function actionsView() {
     if (!r.ok) { auditBox.append(h('div', { class: 'muted' }, `${tError(r.error.code)}: ${r.error.message}`)); return; }
     auditBox.append(h('table', null, r.result.audit.map((a) => h('tr', null,
       h('td', null, fmtTime(a.time)), h('td', null, a.user), h('td', null, a.action), h('td', { class: 'muted' }, a.detail)))));
+  }
+
+  // Open manifests: bags and parcels sorted vs picked up, flags; a supervisor closes one.
+  async function loadManifests() {
+    clear(manifestBox);
+    const r = await api.get('/api/manifests?state=open');
+    if (!r.ok) { manifestBox.append(h('div', { class: 'muted' }, `${tError(r.error.code)}: ${r.error.message}`)); return; }
+    manifestBox.append(h('table', null,
+      h('tr', null, ['#', t('courier'), 'wave', t('sorted'), t('picked'), t('issues'), ''].map((x) => h('th', null, x))),
+      r.result.manifests.map((m) => h('tr', { 'data-testid': `manifest-${m.manifest_id}` },
+        h('td', null, m.manifest_id), h('td', null, m.courier_name || m.courier),
+        h('td', null, `${m.wave} ${m.cutoff}`),
+        h('td', null, `${m.sorted.bags} / ${m.sorted.parcels}`),
+        h('td', null, `${m.picked_up.bags} / ${m.picked_up.parcels}`),
+        h('td', { class: m.issues ? 'err' : 'muted' }, m.issues),
+        h('td', null, h('button', {
+          'data-testid': `manifest-close-${m.manifest_id}`,
+          onclick: async () => {
+            if (!window.confirm(t('closeManifest') + ' ' + m.manifest_id + '?')) return;
+            await act('manifest.close', { manifest_id: m.manifest_id, force: true }, `manifest.close ${m.manifest_id}`);
+            loadManifests();
+          },
+        }, t('closeManifest')))))));
   }
 
   function dryRunView(d) {

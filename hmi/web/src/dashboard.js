@@ -88,7 +88,8 @@ export function dashboardView() {
       h('div', { class: 'tile-courier' }, h('span', { class: 'swatch', style: { background: c?.color || '#888' } }),
         l.kind === 'courier' ? (c?.name || l.courier) : t('kind_' + l.kind) + (l.courier ? ' · ' + (c?.name || l.courier) : '')),
       h('div', { class: 'bar' }, h('div', { class: 'bar-in', style: { width: fillPct + '%' } })),
-      h('div', { class: 'tile-fill' }, `${l.fill}${l.bag_max_count ? ' / ' + l.bag_max_count : ''} · ${kg(l.fill_g)}`)));
+      h('div', { class: 'tile-fill' }, `${l.fill}${l.bag_max_count ? ' / ' + l.bag_max_count : ''} · ${kg(l.fill_g)}`),
+      l.bag ? h('div', { class: 'tile-bag muted', 'data-testid': `lane-bag-${l.lane}` }, l.bag) : null));
     }
   }
 
