@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build
 scripts/check-format.sh
 (cd build && ctest --output-on-failure --timeout 600 -j2 "$@")
-# The crash harness's counts (kills survived, parcels and commands checked), which CTest keeps
-# in its log when the test passes.
+# The crash and fault harnesses' counts (kills survived, faults injected, parcels and commands
+# checked), which CTest keeps in its log when the tests pass.
 grep -h "^crash harness:" build/Testing/Temporary/LastTest.log 2>/dev/null || true
 if [ "${SORTD_SKIP_SANITIZERS:-0}" != 1 ]; then
   scripts/test-sanitizers.sh

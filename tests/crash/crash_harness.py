@@ -3,6 +3,7 @@
 random moments and restarted each time, then the store checked against what the PLC saw.
 
     tests/crash/crash_harness.py BUILD_DIR [--kills N] [--seed S] [--keep DIR]
+    tests/crash/crash_harness.py BUILD_DIR --faults N [--seed S] [--keep DIR]
 
 The plant: `sort-sim plc` (Modbus TCP, with a journal of every command it received and every
 confirmation it gave), `sort-sim printer` (raw TCP), `sort-sim feeder` (inducts parcels on the
@@ -20,6 +21,11 @@ Afterwards, with the feeder stopped and the belt run empty under a last sortd:
      reservation;
   5. every parcel in the store reached a final state, and agrees with the PLC: a parcel the PLC
      diverted is diverted to that chute in the store, one it lost or rejected is an exception.
+With --faults N, sortd is not killed: instead N faults are injected into the plant during the
+stream through the simulators' control ports (the PLC drops the connection, goes away for a
+while, restarts, acknowledges late, loses a parcel, freezes its heartbeat; the printer runs out
+of paper, opens its head, goes silent), each undone after a while. The same checks follow, and
+the device alarms raised must all have cleared by themselves.
 Exit status 0 when all hold; it prints the counts (kills survived, parcels, commands checked).
 """
 import argparse
@@ -109,15 +115,23 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--kills", type=int, default=int(os.environ.get("SORTD_CRASH_KILLS", "200")))
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SORTD_CRASH_SEED", "0")) or None)
-    ap.add_argument("--rate", type=float, default=10.0, help="parcels per second")
+    ap.add_argument("--rate", type=float, default=None,
+                    help="parcels per second (10; 4 with --faults)")
     ap.add_argument("--max-life", type=float, default=2.0,
                     help="sortd is killed after a random time up to this many seconds")
     ap.add_argument("--keep", help="keep the state in this directory")
+    ap.add_argument("--faults", type=int, default=0,
+                    help="inject this many plant faults instead of killing sortd")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1, 1 << 30)
     rng = random.Random(seed)
-    print(f"crash harness: seed {seed} (SORTD_CRASH_SEED={seed} repeats this run), "
-          f"{a.kills} kills", flush=True)
+    if a.rate is None:
+        a.rate = 4.0 if a.faults else 10.0
+    if a.faults:
+        a.kills = 0
+    what = f"{a.faults} faults" if a.faults else f"{a.kills} kills"
+    print(f"crash harness: seed {seed} (SORTD_CRASH_SEED={seed} repeats this run), {what}",
+          flush=True)
 
     build = os.path.abspath(a.build)
     sortd = os.path.join(build, "controller", "sortd")
@@ -130,6 +144,11 @@ def main():
     config = os.path.join(state, "station.toml")
     subprocess.run([os.path.join(SOURCE, "scripts", "loopback-station.sh"), config,
                     str(plc_port), str(reader), str(prn_port)], check=True)
+    # Parcels whose confirmation is gone for good (a PLC restart) close as lost sooner than the
+    # production default, so that the station settles within the test.
+    text = open(config).read().replace("recirculation_limit = 2",
+                                       "recirculation_limit = 2\nconfirm_timeout_s = 15", 1)
+    open(config, "w").write(text)
     os.makedirs(os.path.join(state, "labels"), exist_ok=True)
     notify = Notify(os.path.join(state, "notify"))
     offset = station_clock_offset_s()
@@ -205,10 +224,12 @@ def main():
             killed_ready += was_ready
             notify.drain()
             p = start_sortd()
+        faults = inject_faults(a.faults, rng, plc_ctl, prn_ctl, p, failures) if a.faults else {}
         elapsed = time.monotonic() - started
 
         # Settle: the last sortd runs the belt empty with the feeder stopped.
-        wait_ready(p)
+        if kills:
+            wait_ready(p)  # the one started after the last kill
         feeder.send_signal(signal.SIGTERM)
         feeder.wait(10)
         end = time.monotonic() + 120
@@ -246,9 +267,15 @@ def main():
             except subprocess.TimeoutExpired:
                 s.kill()
 
-    counts = check(db, journal, failures)
-    print(f"crash harness: kills survived: {kills} ({killed_ready} after READY=1, "
-          f"{kills - killed_ready} during start-up) in {elapsed:.0f} s", flush=True)
+    counts = check(db, journal, failures, plc_boots=None if a.faults else 1,
+                   overrun_ok=bool(a.faults))
+    if a.faults:
+        counts.update(check_alarms(db, failures))
+        print(f"crash harness: faults injected: {sum(faults.values())} in {elapsed:.0f} s (" +
+              ", ".join(f"{k} {v}" for k, v in sorted(faults.items())) + ")", flush=True)
+    else:
+        print(f"crash harness: kills survived: {kills} ({killed_ready} after READY=1, "
+              f"{kills - killed_ready} during start-up) in {elapsed:.0f} s", flush=True)
     print("crash harness: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
     if failures:
         print(f"crash harness: FAILED ({len(failures)} problems); state kept in {state}")
@@ -263,7 +290,60 @@ def main():
     return 0
 
 
-def check(db, journal_path, failures):
+# Each fault: (name, simulator, command, command that undoes it or None).
+FAULTS = [
+    ("plc-drop-connection", "plc", "drop-connection", None),
+    ("plc-away", "plc", "down 2500", None),
+    ("plc-restart", "plc", "restart", None),
+    ("plc-late-acks", "plc", "delay 400 6", None),
+    ("plc-lost-parcel", "plc", "lose next", None),
+    ("plc-heartbeat-frozen", "plc", "freeze-heartbeat on", "freeze-heartbeat off"),
+    ("printer-paper-out", "printer", "paper-out", "paper-in"),
+    ("printer-head-open", "printer", "head-open", "head-close"),
+    ("printer-silent", "printer", "silent", "answer"),
+]
+
+
+def inject_faults(n, rng, plc_ctl, prn_ctl, sortd, failures):
+    """n faults one after the other during the stream, each held 1-5 s then undone, with a few
+    seconds of normal running between them."""
+    done = defaultdict(int)
+    port = {"plc": plc_ctl, "printer": prn_ctl}
+    for i in range(n):
+        name, sim, cmd, undo = FAULTS[i % len(FAULTS)] if i < len(FAULTS) else rng.choice(FAULTS)
+        reply = control(port[sim], cmd)
+        if not reply.startswith("ok"):
+            failures.append(f"fault {name}: the simulator said {reply!r}")
+        done[name] += 1
+        time.sleep(rng.uniform(1.0, 5.0))
+        if undo:
+            control(port[sim], undo)
+        time.sleep(rng.uniform(2.0, 4.0))
+        if sortd.poll() is not None:
+            failures.append(f"sortd exited with {sortd.returncode} after fault {name}")
+            break
+    time.sleep(5.0)  # the station runs normally again before the feeder stops
+    return done
+
+
+def check_alarms(db, failures):
+    """The device alarms raised by the faults were raised, and all have cleared by themselves."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    raised = dict(con.execute(
+        "SELECT key, COUNT(*) FROM alarm_log WHERE raised GROUP BY key").fetchall())
+    still = [k for (k,) in con.execute(
+        "SELECT key FROM alarms WHERE raised AND (key LIKE 'printer:%' OR key LIKE 'sorter:%') "
+        "AND key NOT IN ('sorter:unconfirmed', 'sorter:ack_timeout')")]
+    con.close()
+    for k in still:
+        failures.append(f"alarm {k} is still raised after the faults were undone")
+    for prefix in ("printer:", "sorter:"):
+        if not any(k.startswith(prefix) for k in raised):
+            failures.append(f"no {prefix[:-1]} alarm was raised during the faults")
+    return {"alarms raised": sum(raised.values()), "alarm keys": len(raised)}
+
+
+def check(db, journal_path, failures, plc_boots=1, overrun_ok=False):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     ok = con.execute("PRAGMA integrity_check").fetchall()
     if ok != [("ok",)]:
@@ -282,8 +362,8 @@ def check(db, journal_path, failures):
             cmds.append((int(w[1]), int(w[2]), int(w[3]), int(w[4]), w[5]))
         elif w[0] == "confirm":
             confirms.append((int(w[1]), int(w[2]), int(w[3]), w[4]))
-    if boots != 1:
-        failures.append(f"the PLC journal shows {boots} boots (expected 1)")
+    if plc_boots is not None and boots != plc_boots:
+        failures.append(f"the PLC journal shows {boots} boots (expected {plc_boots})")
 
     # 2. Every command the PLC received is in the store, with its decision.
     stored = defaultdict(list)  # seq -> [(tracking_id, chute, parcel_id)]
@@ -359,7 +439,7 @@ def check(db, journal_path, failures):
     for seq, tid, chute, outcome in confirms:
         if outcome != "recirculated":
             final[tid] = (outcome, chute)
-    disagree = 0
+    disagree = unreconciled = 0
     for tid, (outcome, chute) in final.items():
         rows = parcels_by_tid.get(tid)
         if not rows:
@@ -373,6 +453,12 @@ def check(db, journal_path, failures):
                    f"chute {stored_chute}")
         elif outcome in ("lost", "rejected") and st == "diverted" and exc == "none":
             bad = f"the PLC says {outcome}; the store says diverted without an exception"
+        if bad and overrun_ok and exc == "lost" and outcome == "diverted":
+            # Its confirmation was overwritten in the PLC's ring during a long link outage: the
+            # station closed it as lost with the alarm sorter:unconfirmed, for a person to check.
+            # Complete and flagged, though more pessimistic than the plant.
+            unreconciled += 1
+            continue
         if bad:
             disagree += 1
             if disagree <= 10:
@@ -389,6 +475,8 @@ def check(db, journal_path, failures):
         "commands checked": sum(1 for c in cmds if c[4] != "repeat"),
         "PLC confirmations": len(confirms),
     }
+    if overrun_ok:
+        counts["closed as lost after a ring overrun (diverted by the PLC)"] = unreconciled
     con.close()
     return counts
 
