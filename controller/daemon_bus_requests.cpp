@@ -170,8 +170,13 @@ json Bus::cmd_login(Ctx& c) {
       throw BusError("login_failed", "wrong user name or password");
   }
   audit(s.user, "login", json{{"role", to_string(s.role)}});
-  return {
-      {"token", s.token}, {"user", s.user}, {"role", to_string(s.role)}, {"expires", s.expires_ms}};
+  // expires_in_s too: a client on another clock (the HMI gateway on another host, or a station
+  // clock shifted for a demo) counts the session's life from when it got the reply.
+  return {{"token", s.token},
+          {"user", s.user},
+          {"role", to_string(s.role)},
+          {"expires", s.expires_ms},
+          {"expires_in_s", std::max<std::int64_t>(0, (s.expires_ms - c.now) / 1000)}};
 }
 
 json Bus::cmd_logout(Ctx& c) {

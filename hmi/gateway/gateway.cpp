@@ -380,8 +380,11 @@ void Gateway::routes() {
     ws.token = rs.value("token", std::string());
     ws.user = rs.value("user", std::string());
     ws.role = rs.value("role", std::string());
-    ws.expires_ms = rs.value("expires", std::int64_t(0));
     const std::int64_t now = now_ms();
+    // The session's life counted on this host's clock (the daemon's may differ).
+    ws.expires_ms = rs.contains("expires_in_s")
+                        ? now + rs.value("expires_in_s", std::int64_t(0)) * 1000
+                        : rs.value("expires", std::int64_t(0));
     const std::string id = sessions_.create(ws, now);
     const std::int64_t max_age = std::max<std::int64_t>(0, (ws.expires_ms - now) / 1000);
     res.set_header("Set-Cookie",

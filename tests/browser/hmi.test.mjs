@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Station, until, sleep, SHOTS, SRC } from './station.mjs';
+import { Station, until, sleep, SHOTS, SRC, CLOCK_OFFSET_S } from './station.mjs';
 
 const st = new Station();
 const RED = 'rgb(229, 72, 77)';
@@ -31,7 +31,7 @@ test('the page joins while parcels flow and its numbers match sortctl', { timeou
   // Counters: the page shows the last `stats` publication (every 5 s). Take sortctl's figures
   // (A), wait for a publication made after them (P), then take sortctl's again (B): A <= P <= B.
   const A = (await st.ctl('status')).result;
-  const afterA = Date.now();
+  const afterA = Date.now() + CLOCK_OFFSET_S * 1000;  // on the station's clock
   await p.waitForFunction((t) => (window.__hmi.state.stats.time || 0) > t, afterA, { timeout: 20000 });
   const P = await pageStats();
   const B = (await st.ctl('status')).result;

@@ -14,6 +14,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const SRC = process.env.SORTD_SOURCE_DIR || resolve(here, '../..');
 export const BUILD = process.env.SORTD_BUILD_DIR || join(SRC, 'build');
 export const SORTD = process.env.SORTD_SORTD || join(BUILD, 'controller/sortd');
+// The station clock starts at 09:30 (the demo station is in UTC+8) whatever the hour the tests
+// run at: the demo couriers' cutoffs are in the afternoon and evening, and after them every
+// parcel would wait for tomorrow's wave. One shift for the whole run, so that a restarted
+// daemon's clock runs on.
+export const CLOCK_OFFSET_S = (() => {
+  const day = 86400000;
+  const intoDay = (((Date.now() + 8 * 3600000) % day) + day) % day;
+  return Math.floor((9.5 * 3600000 - intoDay) / 1000);
+})();
 export const SORTCTL = process.env.SORTD_SORTCTL || join(BUILD, 'controller/sortctl');
 export const HMI = process.env.SORTD_HMI || join(BUILD, 'hmi/sortd-hmi');
 export const SHOTS = join(BUILD, 'screenshots');
@@ -93,7 +102,8 @@ export class Station {
 
   async startDaemon(fresh) {
     const log = openSync(join(this.dir, 'sortd.log'), 'a');
-    const args = ['--demo', '--db', this.db, '--bus-pub', this.pub, '--bus-router', this.router, '--users', this.usersFile];
+    const args = ['--demo', '--db', this.db, '--bus-pub', this.pub, '--bus-router', this.router, '--users', this.usersFile,
+      '--clock-offset', String(CLOCK_OFFSET_S)];
     if (fresh) args.push('--fresh', '--record', this.record = join(this.dir, 'run.events'));
     this.daemon = spawn(SORTD, args, { stdio: ['ignore', log, log] });
     this.procs.push(this.daemon);

@@ -97,7 +97,9 @@ export function dashboardView() {
     // The last 12 hours, hour by hour (an hour without parcels is a zero, not a gap).
     const ph = (st.stats && st.stats.per_hour) || [];
     const byHour = new Map(ph.map((p) => [Math.floor(p.hour / 3600000), p.parcels]));
-    const last = Math.max(Math.floor(Date.now() / 3600000), ...byHour.keys());
+    // "Now" on the station's clock (the time of its last statistics), not this PC's.
+    const now = (st.stats && st.stats.time) || Date.now();
+    const last = Math.max(Math.floor(now / 3600000), ...byHour.keys());
     const xs = [];
     const ys = [];
     for (let hr = last - 11; hr <= last; hr++) { xs.push(hr * 3600); ys.push(byHour.get(hr) ?? 0); }
