@@ -12,6 +12,7 @@
 
 #include "daemon_bus.h"
 #include "daemon_bus_ctx.h"
+#include "daemon_bus_query.h"
 
 namespace sortd {
 
@@ -19,42 +20,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-class Rows {
- public:
-  Rows(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("query: ") + sqlite3_errmsg(db));
-  }
-  ~Rows() { sqlite3_finalize(st_); }
-  Rows(const Rows&) = delete;
-  Rows& operator=(const Rows&) = delete;
-  Rows& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(st_, i, v);
-    return *this;
-  }
-  Rows& bind(int i, const std::string& v) {
-    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StoreError(std::string("query: ") + sqlite3_errmsg(db_));
-  }
-  std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
-  bool null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
-  std::string str(int c) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : "";
-  }
-  json opt_i64(int c) const { return null(c) ? json() : json(i64(c)); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-};
 
 std::string local_time(TimeMs t, std::int32_t utc_offset_min) {
   const std::int32_t day = local_day(t, utc_offset_min);
@@ -112,9 +77,9 @@ const std::vector<std::string>& manifest_export_columns() {
 json Bus::manifest_view(std::uint64_t id, bool with_parcels) {
   sqlite3* db = d_.store().handle();
   const auto mid = static_cast<std::int64_t>(id);
-  Rows m(db,
-         "SELECT id, courier, day, cutoff_min, state, opened_ms, closed_ms, closed_by, forced "
-         "FROM manifests WHERE id = ?1");
+  Query m(db,
+          "SELECT id, courier, day, cutoff_min, state, opened_ms, closed_ms, closed_by, forced "
+          "FROM manifests WHERE id = ?1");
   m.bind(1, mid);
   if (!m.step()) throw BusError("not_found", "no manifest " + std::to_string(id));
   const std::int32_t off = d_.config().policies.utc_offset_min;
@@ -136,9 +101,9 @@ json Bus::manifest_view(std::uint64_t id, bool with_parcels) {
   if (const Courier* c = d_.config().courier(m.str(1))) v["courier_name"] = c->name;
   json bags = json::array();
   std::int64_t picked = 0, parcels = 0, parcels_picked = 0;
-  Rows b(db,
-         "SELECT id, lane, count, grams, closed_ms, picked_ms, picked_by, reason FROM bags WHERE "
-         "manifest_id = ?1 ORDER BY closed_ms, id");
+  Query b(db,
+          "SELECT id, lane, count, grams, closed_ms, picked_ms, picked_by, reason FROM bags WHERE "
+          "manifest_id = ?1 ORDER BY closed_ms, id");
   b.bind(1, mid);
   while (b.step()) {
     const bool p = !b.null(5);
@@ -159,9 +124,9 @@ json Bus::manifest_view(std::uint64_t id, bool with_parcels) {
   v["picked_up"] = {{"bags", picked}, {"parcels", parcels_picked}};
   v["bags"] = std::move(bags);
   json issues = json::array();
-  Rows i(db,
-         "SELECT id, kind, bag_id, parcel_id, courier, time_ms, detail FROM handover_issues "
-         "WHERE manifest_id = ?1 ORDER BY id");
+  Query i(db,
+          "SELECT id, kind, bag_id, parcel_id, courier, time_ms, detail FROM handover_issues "
+          "WHERE manifest_id = ?1 ORDER BY id");
   i.bind(1, mid);
   while (i.step())
     issues.push_back({{"id", i.i64(0)},
@@ -174,11 +139,11 @@ json Bus::manifest_view(std::uint64_t id, bool with_parcels) {
   v["issues"] = std::move(issues);
   if (with_parcels) {
     json rows = json::array();
-    Rows p(db,
-           "SELECT bp.bag_id, bp.parcel_id, coalesce(p.order_id, ''), coalesce(p.weight_g, 0), "
-           "bp.time_ms, b.picked_ms IS NOT NULL FROM bag_parcels bp JOIN bags b ON b.id = "
-           "bp.bag_id LEFT JOIN parcels p ON p.id = bp.parcel_id WHERE b.manifest_id = ?1 ORDER "
-           "BY b.closed_ms, bp.bag_id, bp.parcel_id");
+    Query p(db,
+            "SELECT bp.bag_id, bp.parcel_id, coalesce(p.order_id, ''), coalesce(p.weight_g, 0), "
+            "bp.time_ms, b.picked_ms IS NOT NULL FROM bag_parcels bp JOIN bags b ON b.id = "
+            "bp.bag_id LEFT JOIN parcels p ON p.id = bp.parcel_id WHERE b.manifest_id = ?1 ORDER "
+            "BY b.closed_ms, bp.bag_id, bp.parcel_id");
     p.bind(1, mid);
     while (p.step()) {
       const std::string order_id = p.str(2);
@@ -255,8 +220,8 @@ json Bus::cmd_handover_missort(Ctx& c) {
   const std::string code = c.nonempty("code", "the parcel's barcode");
   HandoverMissort e{bag, code, 0, "", c.user};
   if (auto oid = d_.orders().id_by_code(code)) {
-    Rows q(d_.store().handle(),
-           "SELECT id, courier FROM parcels WHERE order_id = ?1 ORDER BY id DESC LIMIT 1");
+    Query q(d_.store().handle(),
+            "SELECT id, courier FROM parcels WHERE order_id = ?1 ORDER BY id DESC LIMIT 1");
     q.bind(1, *oid);
     if (q.step()) {
       e.parcel_id = static_cast<std::uint64_t>(q.i64(0));
@@ -277,9 +242,9 @@ json Bus::cmd_manifests(Ctx& c) {
     throw BusError("bad_value", "'state' must be open, closed or all, not '" + state + "'");
   const std::int64_t limit = c.opt_integer("limit", 100, 1, 100000);
   const std::string courier = c.opt_str("courier");
-  Rows q(d_.store().handle(),
-         "SELECT id FROM manifests WHERE (?1 = 'all' OR state = ?1) AND (?2 = '' OR courier = "
-         "?2) ORDER BY id DESC LIMIT ?3");
+  Query q(d_.store().handle(),
+          "SELECT id FROM manifests WHERE (?1 = 'all' OR state = ?1) AND (?2 = '' OR courier = "
+          "?2) ORDER BY id DESC LIMIT ?3");
   q.bind(1, state).bind(2, courier).bind(3, limit);
   std::vector<std::uint64_t> ids;
   while (q.step()) ids.push_back(static_cast<std::uint64_t>(q.i64(0)));
