@@ -6,10 +6,10 @@ add_test(NAME crash_harness
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/crash/crash_harness.py ${CMAKE_BINARY_DIR})
 set_tests_properties(crash_harness PROPERTIES LABELS "crash;integration" TIMEOUT 1200)
 # The same station under plant faults instead of kills: PLC disconnects, outages, a restart,
-# late acks, a lost parcel, a frozen heartbeat; printer out of paper, head open, silent. Each is
-# undone after a while; the station must recover by itself, its device alarms raise and clear,
+# late acks, a lost parcel, a frozen heartbeat; printer out of paper, head open, silent; the
+# scanner unplugged and plugged back. Each is undone after a while; the station must recover by itself, its device alarms raise and clear,
 # and the record of every parcel is complete (checked against the PLC's journal).
 add_test(NAME fault_harness
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/crash/crash_harness.py ${CMAKE_BINARY_DIR}
-    --faults 18)
+    --faults 20)
 set_tests_properties(fault_harness PROPERTIES LABELS "crash;integration" TIMEOUT 900)

@@ -7,7 +7,7 @@ set(_scn ${SORTD_SOURCE_DIR}/devices/scanner)
 add_library(sortd_scanner_test_lib STATIC
   ${_scn}/framing.cpp ${_scn}/gs1.cpp ${_scn}/decode.cpp ${_scn}/hid_keyboard.cpp ${_scn}/hid_pos.cpp
   ${_scn}/common.cpp ${_scn}/stream.cpp ${_scn}/tcp.cpp ${_scn}/serial.cpp ${_scn}/usb_hid.cpp
-  ${_scn}/sim_reader.cpp)
+  ${_scn}/sim_reader.cpp ${SORTD_SOURCE_DIR}/devices/common/sim_net.cpp)
 target_include_directories(sortd_scanner_test_lib PUBLIC ${SORTD_SOURCE_DIR}/devices
   ${SORTD_SOURCE_DIR}/devices/common ${SORTD_SOURCE_DIR}/controller)
 target_link_libraries(sortd_scanner_test_lib PUBLIC nlohmann_json::nlohmann_json spdlog::spdlog

@@ -146,6 +146,29 @@ BOOST_AUTO_TEST_CASE(reader_restart_reconnects_by_itself) {
   BOOST_TEST(texts(*r) == (std::vector<std::string>{"AFTER-RESTART"}));
 }
 
+BOOST_AUTO_TEST_CASE(unplugged_reader_is_down_until_plugged_back) {
+  // What sort-sim feeder's "unplug" does in the fault harness: the cable is pulled, so the
+  // connection drops and connecting is refused; reads meanwhile go nowhere.
+  auto sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
+  Recorder rec;
+  TcpClientScanner drv(client_config(sim->port()));
+  std::jthread t([&](std::stop_token st) { drv.run(rec.host, st); });
+  BOOST_REQUIRE(rec.wait_status(true));
+  BOOST_REQUIRE(sim->wait_connected(kWait));
+  sim->unplug();
+  BOOST_REQUIRE(rec.wait_status(false));
+  BOOST_TEST(!sim->play(read_of({{"WHILE-UNPLUGGED", ""}})));
+  BOOST_TEST(!sim->wait_connected(300ms));  // the driver's retries are refused
+  BOOST_TEST(!rec.wait_status(true, 100ms));
+  sim->plug();
+  BOOST_REQUIRE(rec.wait_status(true));
+  BOOST_REQUIRE(sim->wait_connected(kWait));
+  BOOST_REQUIRE(sim->play(read_of({{"PLUGGED-BACK", ""}})));
+  auto r = rec.next_read();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(texts(*r) == (std::vector<std::string>{"PLUGGED-BACK"}));
+}
+
 BOOST_AUTO_TEST_CASE(a_frame_cut_by_a_disconnect_is_not_glued_to_the_next) {
   auto sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
   Recorder rec;

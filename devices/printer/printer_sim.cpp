@@ -18,58 +18,24 @@
 
 namespace sortd::dev::printer {
 
-namespace {
-
-int listen_on(const std::string& host, int port, int& bound) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    ::close(fd);
-    throw std::runtime_error("not an IPv4 address: " + host);
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0) {
-    std::string e = std::strerror(errno);
-    ::close(fd);
-    throw std::runtime_error("listen on " + host + ":" + std::to_string(port) + ": " + e);
-  }
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  bound = ntohs(a.sin_port);
-  return fd;
-}
-
-bool send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    s.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-}  // namespace
-
 PrinterSim::PrinterSim(PrinterSimOptions o) : opt_(std::move(o)) {
   if (!opt_.dir.empty()) std::filesystem::create_directories(opt_.dir);
-  listen_fd_ = listen_on(opt_.host, opt_.port, port_);
-  if (opt_.control_port >= 0) control_fd_ = listen_on(opt_.host, opt_.control_port, control_port_);
+  listen_fd_ = tcp_listen(opt_.host, opt_.port, &port_);
+  if (opt_.control_port >= 0) {
+    control_ = std::make_unique<LineControlServer>(
+        opt_.host, opt_.control_port, [this](const std::string& line) { return command(line); });
+    control_port_ = control_->port();
+  }
   accept_ = std::thread([this] { accept_loop(); });
-  if (control_fd_ >= 0) control_ = std::thread([this] { control_loop(); });
 }
 
 PrinterSim::~PrinterSim() {
   stop_ = true;
   if (accept_.joinable()) accept_.join();
-  if (control_.joinable()) control_.join();
+  control_.reset();
   std::lock_guard lock(threads_mu_);
   for (auto& t : threads_) t.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
-  if (control_fd_ >= 0) ::close(control_fd_);
 }
 
 std::vector<PrinterSim::Job> PrinterSim::jobs() const {
@@ -229,39 +195,6 @@ void PrinterSim::serve(int fd) {
     }
   }
   ::close(fd);
-}
-
-void PrinterSim::control_loop() {
-  std::vector<std::pair<int, std::string>> clients;
-  while (!stop_) {
-    std::vector<pollfd> fds{{control_fd_, POLLIN, 0}};
-    for (auto& c : clients) fds.push_back({c.first, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
-    if (fds[0].revents & POLLIN) {
-      int fd = ::accept4(control_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) clients.emplace_back(fd, "");
-    }
-    for (std::size_t i = 1; i < fds.size(); ++i) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      auto& [fd, pending] = clients[i - 1];
-      char tmp[1024];
-      ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-      if (n <= 0) {
-        ::close(fd);
-        fd = -1;
-        continue;
-      }
-      pending.append(tmp, static_cast<std::size_t>(n));
-      std::size_t eol;
-      while ((eol = pending.find('\n')) != std::string::npos) {
-        std::string reply = command(pending.substr(0, eol)) + "\n";
-        pending.erase(0, eol + 1);
-        send_all(fd, reply);
-      }
-    }
-    std::erase_if(clients, [](auto& c) { return c.first < 0; });
-  }
-  for (auto& c : clients) ::close(c.first);
 }
 
 }  // namespace sortd::dev::printer

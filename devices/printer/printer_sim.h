@@ -5,12 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "printer.h"
+#include "sim_net.h"
 
 namespace sortd::dev::printer {
 
@@ -46,12 +48,11 @@ class PrinterSim {
 
  private:
   void accept_loop();
-  void control_loop();
   void serve(int fd);
   void store(const std::string& bytes, const std::string& ext);
 
   PrinterSimOptions opt_;
-  int listen_fd_ = -1, control_fd_ = -1;
+  int listen_fd_ = -1;
   int port_ = 0, control_port_ = -1;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
@@ -61,7 +62,8 @@ class PrinterSim {
   std::atomic<int> status_requests_{0};
   std::vector<std::thread> threads_;
   std::mutex threads_mu_;
-  std::thread accept_, control_;
+  std::thread accept_;
+  std::unique_ptr<LineControlServer> control_;  // the control port, when there is one
 };
 
 // `sort-sim printer` (devices/sort-sim/sim_printer.cpp).

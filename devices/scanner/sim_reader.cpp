@@ -1,5 +1,7 @@
 #include "scanner/sim_reader.h"
 
+#include "sim_net.h"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -17,36 +19,6 @@
 namespace sortd::dev::scanner {
 
 namespace {
-
-int tcp_listen(const std::string& host, int port, int& bound) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0)
-    throw std::runtime_error("sim reader: cannot resolve " + host);
-  int fd = -1;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    int on = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 4) == 0) break;
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  if (fd < 0)
-    throw std::runtime_error("sim reader: cannot listen on " + host + ":" + std::to_string(port) +
-                             ": " + std::strerror(errno));
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  bound = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                                   : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  return fd;
-}
 
 int tcp_connect(const std::string& host, int port) {
   addrinfo hints{};
@@ -71,7 +43,7 @@ int tcp_connect(const std::string& host, int port) {
 std::unique_ptr<SimReader> SimReader::listen(const std::string& host, int port, SimFraming f) {
   std::unique_ptr<SimReader> s(new SimReader(Mode::Listen, std::move(f)));
   s->host_ = host;
-  s->listen_fd_ = tcp_listen(host, port, s->port_);
+  s->listen_fd_ = tcp_listen(host, port, &s->port_);
   SimReader* self = s.get();
   s->acceptor_ = std::jthread([self](std::stop_token st) { self->accept_loop(st); });
   return s;
@@ -119,17 +91,30 @@ SimReader::~SimReader() {
 
 void SimReader::accept_loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    pollfd p{listen_fd_, POLLIN, 0};
+    int lfd;
+    {
+      std::lock_guard lock(mu_);
+      lfd = listen_fd_;
+    }
+    if (lfd < 0) {  // unplugged
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    pollfd p{lfd, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
     std::lock_guard lock(mu_);
+    if (listen_fd_ != lfd) continue;  // unplugged meanwhile: lfd is closed
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) continue;
+    const int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     if (conn_fd_ >= 0) ::close(conn_fd_);  // the daemon reconnected: the newest wins
     conn_fd_ = fd;
   }
 }
 
 bool SimReader::ensure_connected() {
+  if (unplugged_) return false;
   if (conn_fd_ >= 0) return true;
   if (mode_ != Mode::Connect) return false;
   conn_fd_ = tcp_connect(host_, port_);
@@ -198,6 +183,29 @@ bool SimReader::wait_connected(std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+void SimReader::unplug() {
+  std::lock_guard lock(mu_);
+  unplugged_ = true;
+  // The listener first, or the kernel would complete a reconnection in its backlog; shut down
+  // before it is closed, because the acceptor's poll() keeps a closed socket listening.
+  if (listen_fd_ >= 0) {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  if (mode_ != Mode::Pty && conn_fd_ >= 0) {
+    ::close(conn_fd_);
+    conn_fd_ = -1;
+  }
+}
+
+void SimReader::plug() {
+  std::lock_guard lock(mu_);
+  if (!unplugged_) return;
+  if (mode_ == Mode::Listen) listen_fd_ = tcp_listen(host_, port_);
+  unplugged_ = false;
 }
 
 void SimReader::drop_connection() {

@@ -51,6 +51,10 @@ class SimReader {
   bool wait_connected(std::chrono::milliseconds timeout);
   // Drops the current connection, as a reader that reboots does.
   void drop_connection();
+  // Unplugs the reader (TCP modes): the connection drops and nothing connects or is sent
+  // (listen mode: connections are refused) until plug(), which listens on the same port again.
+  void unplug();
+  void plug();  // throws std::runtime_error when the port cannot be bound again
   // Bytes the daemon sent to the reader (trigger commands), taken from the buffer.
   std::string take_received(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
@@ -70,6 +74,7 @@ class SimReader {
   int listen_fd_ = -1;
   int conn_fd_ = -1;    // TCP connection or pty master
   int pty_slave_ = -1;  // kept open so writes never fail before the daemon opens the port
+  bool unplugged_ = false;
   std::string pty_path_, pty_link_;
   mutable std::mutex mu_;
   std::jthread acceptor_;

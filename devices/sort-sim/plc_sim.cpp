@@ -23,6 +23,8 @@
 #include <fmt/format.h>
 #include <modbus/modbus.h>
 
+#include "sim_net.h"
+
 namespace sortd::sim {
 
 using namespace sortd::sorter;
@@ -33,29 +35,6 @@ namespace {
 long long now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-int listen_on(const std::string& host, int port, int* bound_port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(fmt::format("socket: {}", std::strerror(errno)));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(std::uint16_t(port));
-  if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    ::close(fd);
-    throw std::runtime_error(fmt::format("'{}' is not an IPv4 address", host));
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(fd, 16) < 0) {
-    int e = errno;
-    ::close(fd);
-    throw std::runtime_error(fmt::format("listen on {}:{}: {}", host, port, std::strerror(e)));
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  if (bound_port) *bound_port = ntohs(a.sin_port);
-  return fd;
 }
 
 std::vector<std::string> split(const std::string& line) {
@@ -94,13 +73,8 @@ struct PlcSim::Impl {
   std::vector<int> clients;
   long long listen_again_at = 0;  // `down`: reopen the listener at this time
   int port = 0;
-  // Control port.
-  int ctl_fd = -1;
-  struct CtlClient {
-    int fd;
-    std::string buf;
-  };
-  std::vector<CtlClient> ctl_clients;
+  // Control port: its own thread, each command under `mu`.
+  std::unique_ptr<dev::LineControlServer> ctl;
   int ctl_port = 0;
 
   // Misbehaviour knobs.
@@ -466,12 +440,23 @@ struct PlcSim::Impl {
     mb = modbus_new_tcp("127.0.0.1", 502);  // used for framing only; we own the sockets
     if (!mb) throw std::runtime_error("modbus_new_tcp failed");
     modbus_set_slave(mb, o.unit_id);
-    listen_fd = listen_on(o.host, o.port, &port);
+    listen_fd = dev::tcp_listen(o.host, o.port, &port);
   }
 
   void open_control() {
     if (o.control_port < 0) return;
-    ctl_fd = listen_on(o.host, o.control_port, &ctl_port);
+    ctl = std::make_unique<dev::LineControlServer>(o.host, o.control_port,
+                                                   [this](const std::string& line) {
+                                                     std::string reply;
+                                                     {
+                                                       std::lock_guard lock(mu);
+                                                       reply = control(line);
+                                                     }
+                                                     // The loop applies it now, not next tick.
+                                                     (void)!::write(wake[1], "x", 1);
+                                                     return reply;
+                                                   });
+    ctl_port = ctl->port();
   }
 
   // Sockets are closed by the loop thread only (control() may run in another thread).
@@ -490,14 +475,11 @@ struct PlcSim::Impl {
     }
   }
   void close_all() {
+    ctl.reset();
     close_clients();
     apply_closes();
     if (listen_fd >= 0) ::close(listen_fd);
     listen_fd = -1;
-    for (auto& c : ctl_clients) ::close(c.fd);
-    ctl_clients.clear();
-    if (ctl_fd >= 0) ::close(ctl_fd);
-    ctl_fd = -1;
   }
 
   // Writes go only to the command area; anything else is refused as the PLC would.
@@ -755,11 +737,8 @@ struct PlcSim::Impl {
       int rtu_fd = (!o.rtu_device.empty() && mb) ? modbus_get_socket(mb) : -1;
       if (rtu_fd >= 0) fds.push_back({rtu_fd, POLLIN, 0});
       if (listen_fd >= 0) fds.push_back({listen_fd, POLLIN, 0});
-      if (ctl_fd >= 0) fds.push_back({ctl_fd, POLLIN, 0});
       std::size_t first_client = fds.size();
       for (int fd : clients) fds.push_back({fd, POLLIN, 0});
-      std::size_t first_ctl = fds.size();
-      for (auto& c : ctl_clients) fds.push_back({c.fd, POLLIN, 0});
       int n = ::poll(fds.data(), fds.size(), o.tick_ms);
       if (n < 0 && errno != EINTR) break;
       {
@@ -769,7 +748,7 @@ struct PlcSim::Impl {
         if (listen_fd < 0 && o.rtu_device.empty() && listen_again_at &&
             now_ms() >= listen_again_at) {
           try {
-            listen_fd = listen_on(o.host, port, nullptr);
+            listen_fd = dev::tcp_listen(o.host, port, nullptr);
             listen_again_at = 0;
           } catch (const std::exception&) {
             listen_again_at = now_ms() + 50;
@@ -795,10 +774,7 @@ struct PlcSim::Impl {
             clients.push_back(c);
             stats["connections"]++;
           }
-        } else if (fd == ctl_fd && i < first_client) {
-          int c = ::accept4(ctl_fd, nullptr, nullptr, SOCK_CLOEXEC);
-          if (c >= 0) ctl_clients.push_back({c, {}});
-        } else if (i >= first_client && i < first_ctl) {
+        } else if (i >= first_client) {
           // The client may have been closed by a control command in this round.
           if (std::find(clients.begin(), clients.end(), fd) == clients.end()) continue;
           modbus_set_socket(mb, fd);
@@ -810,46 +786,8 @@ struct PlcSim::Impl {
               clients.erase(it);
             }
           }
-        } else if (i >= first_ctl) {
-          serve_control(fd);
         }
       }
-    }
-  }
-
-  void serve_control(int fd) {
-    auto it =
-        std::find_if(ctl_clients.begin(), ctl_clients.end(), [&](auto& c) { return c.fd == fd; });
-    if (it == ctl_clients.end()) return;
-    char buf[4096];
-    ssize_t r = ::read(fd, buf, sizeof buf);
-    bool close_it = r <= 0;
-    if (r > 0) it->buf.append(buf, std::size_t(r));
-    std::size_t nl;
-    while (!close_it && (nl = it->buf.find('\n')) != std::string::npos) {
-      std::string line = it->buf.substr(0, nl);
-      it->buf.erase(0, nl + 1);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      std::string reply;
-      if (line == "quit") {
-        close_it = true;
-        break;
-      }
-      {
-        std::lock_guard lock(mu);
-        reply = control(line);
-      }
-      reply += '\n';
-      if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) close_it = true;
-    }
-    if (!close_it && it->buf.size() > 65536) {
-      const char* m = "error line too long\n";
-      (void)!::send(fd, m, std::strlen(m), MSG_NOSIGNAL);
-      close_it = true;
-    }
-    if (close_it) {
-      ::close(fd);
-      ctl_clients.erase(it);
     }
   }
 };

@@ -3,7 +3,9 @@
 // passes the scanner it plays the parcel's read as a fixed-mount TCP reader the daemon connects
 // to (tcp-client scanner driver). The read carries no tracking id: the daemon pairs it with the
 // PLC's induction by the scan window, as with a real reader that is not triggered by the PLC.
-// Prints "READY reader=<port>" once the reader listens.
+// Prints "READY reader=<port> control=<port>" once the reader listens. The control port (off
+// unless --control-port) takes "unplug" (the reader's cable is pulled: its connection drops and
+// it refuses connections; reads of parcels passing meanwhile are lost), "plug" and "stats".
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +24,7 @@
 #include "demo_stream.h"
 #include "scanner/sim_reader.h"
 #include "sim.h"
+#include "sim_net.h"
 
 namespace sortd::sim {
 
@@ -74,12 +78,14 @@ int feeder_main(int argc, char** argv) {
   CLI::App app{
       "sort-sim feeder: demo parcels inducted on a PLC simulator and read by a TCP reader"};
   std::string plc = "127.0.0.1:1502";
-  int reader_port = 0, scan_delay_ms = 400;
+  int reader_port = 0, scan_delay_ms = 400, control_port = -1;
   long count = 0;
   double rate = 4;
   dev::DemoStreamOptions so;
   app.add_option("--plc-control", plc, "HOST:PORT of `sort-sim plc`'s control port")->required();
   app.add_option("--reader-port", reader_port, "TCP port the reader listens on (0: any)");
+  app.add_option("--control-port", control_port,
+                 "control port: unplug, plug, stats (0: any free port, -1: none)");
   app.add_option("--rate", rate, "parcels per second")->check(CLI::Range(0.01, 1000.0));
   app.add_option("--scan-delay-ms", scan_delay_ms, "from induction to the scanner")
       ->check(CLI::Range(0, 60000));
@@ -104,7 +110,34 @@ int feeder_main(int argc, char** argv) {
     return 3;
   }
   auto reader = dev::scanner::SimReader::listen("127.0.0.1", reader_port, {});
-  std::printf("READY reader=%d\n", reader->port());
+  std::atomic<long> played{0}, lost{0};
+  std::atomic<bool> unplugged{false};
+  std::unique_ptr<dev::LineControlServer> ctl;
+  if (control_port >= 0) {
+    ctl = std::make_unique<dev::LineControlServer>(
+        "127.0.0.1", control_port, [&](const std::string& line) -> std::string {
+          if (line == "unplug") {
+            reader->unplug();
+            unplugged = true;
+            return "ok unplugged";
+          }
+          if (line == "plug") {
+            try {
+              reader->plug();
+            } catch (const std::exception& e) {
+              return std::string("error ") + e.what();
+            }
+            unplugged = false;
+            return "ok plugged";
+          }
+          if (line == "stats")
+            return "ok reads=" + std::to_string(played.load()) +
+                   " lost=" + std::to_string(lost.load()) +
+                   " reader=" + (unplugged ? "unplugged" : "plugged");
+          return "error unknown command '" + line + "' (unplug, plug, stats)";
+        });
+  }
+  std::printf("READY reader=%d control=%d\n", reader->port(), ctl ? ctl->port() : -1);
   std::fflush(stdout);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -139,8 +172,13 @@ int feeder_main(int argc, char** argv) {
       r.scanner = "feeder";
       for (auto& c : pending.front().codes) r.codes.push_back({c, ""});
       r.no_read = r.codes.empty();
-      if (!reader->play(r))
-        std::fprintf(stderr, "sort-sim feeder: no daemon connected: read lost\n");
+      if (reader->play(r)) {
+        ++played;
+      } else {
+        ++lost;
+        std::fprintf(stderr, "sort-sim feeder: %s: read lost\n",
+                     unplugged ? "the reader is unplugged" : "no daemon connected");
+      }
       pending.pop_front();
     }
     if (count && inducted >= count && pending.empty()) break;
