@@ -220,6 +220,14 @@ Effects Daemon::dispatch(const Event& e, TimeMs now) {
   return fx;
 }
 
+Effects Daemon::command(const Event& e, TimeMs now) {
+  Effects fx = dispatch(e, now);
+  if (!last_store_error_.empty())
+    throw StoreError("the command was not carried out: the database cannot be written (" +
+                     last_store_error_ + ")");
+  return fx;
+}
+
 void Daemon::dispatch_batch(const std::vector<Event>& events, TimeMs now) {
   const std::int64_t t0 = steady_us();
   Effects all;
@@ -240,12 +248,14 @@ void Daemon::dispatch_batch(const std::vector<Event>& events, TimeMs now) {
 }
 
 void Daemon::execute(Effects& fx) {
+  last_store_error_.clear();
   if (!fx.store.empty()) {
     try {
       store_->apply(fx.store);
       ++commits_since_checkpoint_;
       if (store_failed_) store_recovered();
     } catch (const StoreError& e) {
+      last_store_error_ = e.what();
       store_failed(e.what(), fx);
     }
   }

@@ -66,6 +66,10 @@ class Daemon {
   // Hands one event to the core and executes the effects. Used by the bus for commands, and
   // by tests.
   Effects dispatch(const Event& e, TimeMs now);
+  // An operator's command (the bus): as dispatch, but when its record cannot be written it
+  // throws StoreError, so that the operator hears it did not happen (the core went back to
+  // what the store holds, without it) instead of an "ok".
+  Effects command(const Event& e, TimeMs now);
   // Group commit: hands several events to the core in order, writes all their store
   // operations in one durable transaction, then sends all their commands. The loop uses this
   // for everything the drivers queued since the last poll.
@@ -129,6 +133,7 @@ class Daemon {
   std::vector<std::pair<zmq::socket_t*, std::function<void()>>> extra_;
   std::atomic<bool> stopping_{false};
   bool store_failed_ = false;
+  std::string last_store_error_;  // why the last execute() could not write, or empty
   StoreFault store_fault_;
   std::uint64_t commits_since_checkpoint_ = 0;
   LatencyStats latency_;

@@ -172,7 +172,7 @@ json Bus::cmd_bag_close(Ctx& c) {
   if (!d_.config().lane(lane)) throw BusError("not_found", "no lane " + std::to_string(lane));
   const std::string why = d_.core().why_not_close_bag(lane);
   if (!why.empty()) throw BusError("conflict", why);
-  Effects fx = d_.dispatch(BagClose{lane, c.user}, c.now);
+  Effects fx = d_.command(BagClose{lane, c.user}, c.now);
   for (const auto& p : fx.publish) {
     if (p.topic != "bag") continue;
     json b = json::parse(p.json);
@@ -195,7 +195,7 @@ json Bus::cmd_handover_scan(Ctx& c) {
   const std::string courier = c.opt_str("courier");
   if (!courier.empty() && !d_.config().courier(courier))
     throw BusError("not_found", "no courier '" + courier + "'");
-  Effects fx = d_.dispatch(HandoverScan{bag, courier, c.user}, c.now);
+  Effects fx = d_.command(HandoverScan{bag, courier, c.user}, c.now);
   for (const auto& p : fx.publish) {
     if (p.topic != "handover") continue;
     json h = json::parse(p.json);
@@ -228,7 +228,7 @@ json Bus::cmd_handover_missort(Ctx& c) {
       e.parcel_courier = q.str(1);
     }
   }
-  d_.dispatch(e, c.now);
+  d_.command(e, c.now);
   return {{"bag_id", bag},
           {"code", code},
           {"parcel_id", e.parcel_id ? json(e.parcel_id) : json()},
@@ -355,7 +355,7 @@ json Bus::cmd_manifest_close(Ctx& c) {
   write_file(sheet_path, sheet.str());
 
   const std::size_t n = e.parcels.size();
-  d_.dispatch(std::move(e), c.now);
+  d_.command(std::move(e), c.now);
   // The not_taken issues the close recorded.
   json closed = manifest_view(id, false);
   return {

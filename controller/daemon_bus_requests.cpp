@@ -418,7 +418,7 @@ json Bus::cmd_audit(Ctx& c) {
 json Bus::lane_set(Ctx& c, bool enabled) {
   const int lane = static_cast<int>(c.integer_in("lane", 1, 1'000'000, "a lane id"));
   if (!d_.config().lane(lane)) throw BusError("not_found", "no lane " + std::to_string(lane));
-  d_.dispatch(LaneSet{lane, enabled, c.user}, c.now);
+  d_.command(LaneSet{lane, enabled, c.user}, c.now);
   return {{"lane", lane}, {"enabled", enabled}};
 }
 json Bus::cmd_lane_enable(Ctx& c) {
@@ -451,7 +451,7 @@ json Bus::cmd_lane_reassign(Ctx& c) {
 json Bus::order_status(Ctx& c, OrderStatus s) {
   const std::string id = c.nonempty("order_id");
   if (!d_.orders().find(id)) throw BusError("not_found", "no order '" + id + "'");
-  d_.dispatch(OrderStatusSet{id, s, c.user}, c.now);
+  d_.command(OrderStatusSet{id, s, c.user}, c.now);
   return {{"order_id", id}, {"status", to_string(s)}};
 }
 json Bus::cmd_order_cancel(Ctx& c) {
@@ -496,7 +496,7 @@ json Bus::cmd_orders_import(Ctx& c) {
   if (!good.empty()) {
     d_.store().upsert_orders(good);
     const std::size_t n = good.size();
-    d_.dispatch(OrdersUpserted{std::move(good)}, c.now);
+    d_.command(OrdersUpserted{std::move(good)}, c.now);
     audit(c.user, "orders.import", json{{"imported", n}, {"refused", refused.size()}});
     return {{"imported", n}, {"refused", std::move(refused)}};
   }
@@ -509,7 +509,7 @@ json Bus::cmd_alarm_ack(Ctx& c) {
   const bool raised = std::any_of(alarms.begin(), alarms.end(),
                                   [&](const json& a) { return a.value("key", "") == key; });
   if (!raised) throw BusError("not_found", "no raised alarm '" + key + "'");
-  d_.dispatch(AlarmAck{key, c.user}, c.now);
+  d_.command(AlarmAck{key, c.user}, c.now);
   return {{"key", key}, {"acked", true}};
 }
 
@@ -544,7 +544,7 @@ json Bus::cmd_reprint(Ctx& c) {
   if (!order) throw BusError("not_found", "the order '" + order_id + "' is no longer known");
   LabelReprint e{static_cast<std::uint64_t>(pid),     courier, static_cast<int>(q.i64(2)),
                  static_cast<std::int32_t>(q.i64(3)), *order,  c.user};
-  Effects fx = d_.dispatch(e, c.now);
+  Effects fx = d_.command(e, c.now);
   if (fx.print.empty()) throw BusError("internal", "the core made no print job");
   return {{"job_id", fx.print.front().job_id},
           {"parcel_id", pid},

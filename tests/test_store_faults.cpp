@@ -2,7 +2,8 @@
 // writes underneath SQLite): the station goes to its safe state with an alarm (no sort command
 // leaves without its record, so the PLC's fail-safe takes those parcels to the exception
 // chute), its core falls back to what the store holds (no capacity counted for parcels the store
-// never saw), and it resumes by itself when the database can be written again.
+// never saw), and it resumes by itself when the database can be written again. An operator's
+// command that cannot be recorded is refused with store_error and does not happen.
 #define BOOST_TEST_MODULE store_faults
 #include <boost/test/unit_test.hpp>
 
@@ -17,6 +18,7 @@
 #include "daemon.h"
 #include "fault_vfs.h"
 #include "temp_dir.h"
+#include "test_bus_fixture.h"
 
 using namespace sortd;
 using sortd::test::FaultVfs;
@@ -173,4 +175,48 @@ BOOST_AUTO_TEST_CASE(a_full_disk_withholds_commands_with_an_alarm_and_the_statio
 
 BOOST_AUTO_TEST_CASE(an_io_error_withholds_commands_with_an_alarm_and_the_station_resumes) {
   fault_episode(FaultVfs::Mode::IoError, "I/O error (SQLITE_IOERR_WRITE)");
+}
+
+BOOST_AUTO_TEST_CASE(a_command_that_cannot_be_recorded_is_refused_and_does_not_happen) {
+  using namespace bus_test;
+  FaultVfs::install();
+  const fs::path dir = make_temp_dir("store-faults-bus");
+  BusOptions bo;
+  bo.users_file = write_users(dir);
+  {
+    Station st(dir, demo_config(dir, "rate = 20"), bo);
+    Client sara(st.router);
+    sara.login("sara", "sara-pw");  // a login is recorded too: before the fault
+    auto lane3_enabled = [&] {
+      const json lanes = sara.ok({{"cmd", "lanes"}})["lanes"];
+      for (const auto& l : lanes)
+        if (l["lane"] == 3) return l["enabled"].get<bool>();
+      BOOST_FAIL("no lane 3");
+      return false;
+    };
+    sara.ok({{"cmd", "lane.disable"}, {"lane", 3}});
+    BOOST_TEST(!lane3_enabled());
+
+    FaultVfs::set(FaultVfs::Mode::DiskFull);
+    json r = sara.call({{"cmd", "lane.enable"}, {"lane", 3}});
+    BOOST_TEST(r["ok"] == false);
+    BOOST_TEST(r["error"]["code"] == "store_error");
+    BOOST_TEST(r["error"]["message"].get<std::string>().find("not carried out") !=
+               std::string::npos);
+    BOOST_TEST(!lane3_enabled(), "the refused command changed the lane");
+    BOOST_TEST(st.daemon->store_failing());
+
+    FaultVfs::set(FaultVfs::Mode::Pass);
+    sara.ok({{"cmd", "lane.enable"}, {"lane", 3}});
+    BOOST_TEST(lane3_enabled());
+    BOOST_TEST(!st.daemon->store_failing());
+  }
+  // The record: the disable and the second enable, not the refused one.
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE_EQUAL(
+      sqlite3_open_v2((dir / "sortd.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  BOOST_TEST(scalar(db, "SELECT COUNT(*) FROM audit WHERE action = 'lane_enable'") == 1);
+  BOOST_TEST(scalar(db, "SELECT COUNT(*) FROM audit WHERE action = 'lane_disable'") == 1);
+  sqlite3_close(db);
+  fs::remove_all(dir);
 }
