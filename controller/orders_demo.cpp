@@ -387,22 +387,32 @@ Order demo_order(std::uint64_t index, std::uint64_t seed) {
     static constexpr const char* kTowns[] = {"长安镇", "虎门镇", "塘厦镇", "松山湖"};
     o.address = rng.pick(kTowns);
   }
+  // One draw per statement: the operands of + are unsequenced, so two draws in one expression
+  // would give different orders with different compilers.
   if (form < 0.6) {
-    o.address += street + std::to_string(num) + "号" + rng.pick(kEstates) +
-                 std::to_string(1 + rng.below(30)) + "幢" + std::to_string(1 + rng.below(4)) +
-                 "单元" + std::to_string((1 + rng.below(28)) * 100 + 1 + rng.below(4)) + "室";
+    const std::string estate = rng.pick(kEstates);
+    const auto building = 1 + rng.below(30);
+    const auto unit = 1 + rng.below(4);
+    const auto floor = 1 + rng.below(28);
+    const auto room = floor * 100 + 1 + rng.below(4);
+    o.address += street + std::to_string(num) + "号" + estate + std::to_string(building) + "幢" +
+                 std::to_string(unit) + "单元" + std::to_string(room) + "室";
   } else if (form < 0.85) {
-    int floor = 2 + static_cast<int>(rng.below(40));
-    o.address += street + std::to_string(num) + "号" + rng.pick(kTowers) + std::to_string(floor) +
-                 "楼" + std::to_string(floor * 100 + 1 + static_cast<int>(rng.below(20)));
+    const std::string tower = rng.pick(kTowers);
+    const int floor = 2 + static_cast<int>(rng.below(40));
+    const int room = floor * 100 + 1 + static_cast<int>(rng.below(20));
+    o.address += street + std::to_string(num) + "号" + tower + std::to_string(floor) + "楼" +
+                 std::to_string(room);
   } else if (form < 0.95) {
     o.address += street + std::to_string(num) + "号" + "一楼商铺";
   } else {
     o.address += street + std::to_string(num) + "号" + rng.pick(kEstates) + "菜鸟驿站";
   }
-  o.recipient = std::string(rng.pick(kSurnames)) + rng.pick(kGiven);
+  const std::string surname = rng.pick(kSurnames);
+  o.recipient = surname + rng.pick(kGiven);
   static constexpr const char* kMobile[] = {"13", "15", "17", "18", "19"};
-  std::string phone = std::string(rng.pick(kMobile)) + digits(rng.below(1'000'000'000), 9);
+  const std::string prefix = rng.pick(kMobile);
+  std::string phone = prefix + digits(rng.below(1'000'000'000), 9);
   if (rng.chance(0.05)) phone = phone.substr(0, 3) + "****" + phone.substr(7);
   o.phone = phone;
 

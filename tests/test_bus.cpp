@@ -380,7 +380,7 @@ BOOST_AUTO_TEST_CASE(reassign_dry_run_activate_and_audit) {
   Client sara = client("sara");
   json r = sara.ok({{"cmd", "lane.reassign"}, {"lane", 5}, {"courier", "sf"}});
   BOOST_CHECK_EQUAL(r["previous"], "zto");
-  for (const auto& l : sara.ok({{"cmd", "lanes"}})["lanes"])
+  for (const auto& l : json(sara.ok({{"cmd", "lanes"}})["lanes"]))
     if (l["lane"] == 5) BOOST_CHECK_EQUAL(l["courier"], "sf");
   BOOST_CHECK_EQUAL(sara.error({{"cmd", "lane.reassign"}, {"lane", 30}, {"courier", "sf"}}),
                     "bad_value");
@@ -424,7 +424,7 @@ BOOST_AUTO_TEST_CASE(reassign_dry_run_activate_and_audit) {
   json status = sara.ok({{"cmd", "status"}});
   BOOST_CHECK_EQUAL(status["config"], plan);
   // The new plan's lanes: lane 5 is zto again (the reassignment lasted until the activation).
-  for (const auto& l : sara.ok({{"cmd", "lanes"}})["lanes"])
+  for (const auto& l : json(sara.ok({{"cmd", "lanes"}})["lanes"]))
     if (l["lane"] == 5) BOOST_CHECK_EQUAL(l["courier"], "zto");
 
   json audit = sara.ok({{"cmd", "audit"}, {"limit", 50}})["audit"];
