@@ -2,10 +2,13 @@
 # Installs everything sortd needs on Debian 12 (packages from Debian's archive, front-end
 # packages from npm), then configures and builds it. Safe to run again: it installs only what is
 # missing and rebuilds only what changed.
-#   scripts/setup.sh [build-dir]        (default: build)
+#   scripts/setup.sh [build-dir [cmake options...]]     (default: build)
+# The cmake options (and CC / CXX from the environment) are used when build-dir is configured
+# for the first time; scripts/test.sh makes its sanitizer builds with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
+shift $(( $# > 0 ? 1 : 0 ))
 
 PACKAGES=(
   # build
@@ -56,6 +59,6 @@ for dir in hmi/web tests/browser tests/labels; do
 done
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSORTD_WERROR=ON
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
 fi
 cmake --build "$BUILD_DIR" -j"$(nproc)"

@@ -13,6 +13,7 @@
 #include "core.h"
 #include "store.h"
 #include "temp_dir.h"
+#include "test_sql.h"
 
 using namespace sortd;
 using nlohmann::json;
@@ -529,14 +530,7 @@ BOOST_AUTO_TEST_CASE(a_restart_carries_open_bags_and_manifests_on) {
   BOOST_TEST(s.bag_of(1) == "B20261123-01-003");
   // The store holds every parcel in exactly one bag.
   sqlite3* db = store.handle();
-  auto count = [&](const char* sql) {
-    sqlite3_stmt* st = nullptr;
-    BOOST_REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-    BOOST_REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    const auto n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-  };
+  auto count = [&](const char* sql) { return sortd::test::scalar(db, sql); };
   BOOST_TEST(count("SELECT count(*) FROM bag_parcels") == 6);
   BOOST_TEST(count("SELECT count(*) FROM bag_parcels WHERE bag_id = 'B20261123-01-002'") == 3);
   BOOST_TEST(count("SELECT count(*) FROM bags WHERE state = 'closed'") == 2);

@@ -19,32 +19,16 @@
 #include "fault_vfs.h"
 #include "temp_dir.h"
 #include "test_bus_fixture.h"
+#include "test_sql.h"
 
 using namespace sortd;
+using sortd::test::eventually;
 using sortd::test::FaultVfs;
+using sortd::test::scalar;
 using sortd::test::TempDir;
 using json = nlohmann::json;
 
 namespace {
-
-std::int64_t scalar(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* st = nullptr;
-  BOOST_REQUIRE_EQUAL(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
-  std::int64_t v = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return v;
-}
-
-template <class F>
-bool eventually(F f, std::chrono::seconds deadline = std::chrono::seconds(120)) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return f();
-}
 
 // What the bus would publish, as the loop publishes it.
 struct Published {

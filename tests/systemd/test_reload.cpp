@@ -21,8 +21,11 @@
 
 #include "daemon.h"
 #include "daemon_signals.h"
+#include "test_sql.h"
 
 using namespace sortd;
+using sortd::test::eventually;
+using sortd::test::scalar;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,27 +63,7 @@ struct Reader {
   }
   ~Reader() { sqlite3_close(db); }
   std::int64_t count(const std::string& sql) const { return scalar(db, sql); }
-  static std::int64_t scalar(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    BOOST_REQUIRE_EQUAL(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
-    std::int64_t v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-  }
 };
-
-// Waits for a condition the running daemon will reach; the deadline only keeps a broken
-// daemon from hanging the suite (it is not a measure of speed).
-template <class F>
-bool eventually(F f, std::chrono::seconds deadline = std::chrono::seconds(180)) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return f();
-}
 
 // The demo station with lane 5 (中通, 浙江) given `enabled = false`.
 std::string with_lane_disabled(std::string text, int lane) {
@@ -117,7 +100,7 @@ struct RunningDaemon {
     hup->on_reload([this](const ReloadResult& r) {
       // On the loop thread: nothing is decided between the reload and this query.
       const std::int64_t b =
-          Reader::scalar(d->store().handle(), "SELECT COALESCE(MAX(rowid), 0) FROM decisions");
+          scalar(d->store().handle(), "SELECT COALESCE(MAX(rowid), 0) FROM decisions");
       std::lock_guard<std::mutex> lk(mu);
       results.push_back(r);
       boundaries.push_back(b);
