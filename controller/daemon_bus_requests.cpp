@@ -13,7 +13,7 @@
 #include "codec.h"
 #include "daemon_bus.h"
 #include "daemon_bus_ctx.h"
-#include "daemon_bus_query.h"
+#include "store_query.h"
 
 namespace sortd {
 

@@ -1,6 +1,8 @@
 // Reports per hour / per day: SQL over the stored events (docs/reports.md).
 #include "reports.h"
 
+#include "store_query.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -88,42 +90,6 @@ LocalPoint parse_point(std::string_view name, std::string_view text, std::int32_
 
 // ---------------------------------------------------------------------------------------------
 // Queries
-
-class Query {
- public:
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw ReportError(std::string("report: ") + sqlite3_errmsg(db) + " [" + sql + "]");
-  }
-  ~Query() { sqlite3_finalize(st_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  Query& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(st_, i, v);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw ReportError(std::string("report: ") + sqlite3_errmsg(db_));
-  }
-  std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
-  void reset() { sqlite3_reset(st_); }
-  std::string_view view(int c) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
-             : std::string_view();
-  }
-  std::string str(int c) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : "";
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-};
 
 struct CourierSums {
   std::int64_t parcels = 0, sorted = 0, grams = 0, missorts = 0, not_taken = 0, not_on_manifest = 0;
@@ -263,7 +229,7 @@ json build_report(sqlite3* db, const StationConfig& cfg, const ReportRange& rang
   // One read transaction: every query sees the same store.
   const bool own_txn = sqlite3_get_autocommit(db) != 0;
   if (own_txn && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
-    throw ReportError(std::string("report: ") + sqlite3_errmsg(db));
+    throw StoreError(std::string("report: ") + sqlite3_errmsg(db));
   try {
     // Parcels, in the period they were scanned (their first decision), by their latest courier,
     // lane, state and exception. The rows come in created_ms order straight from the covering

@@ -49,7 +49,7 @@ ReportRange parse_report_range(std::string_view period, std::string_view from, s
                                std::int32_t utc_offset_min, TimeMs now);
 
 // Runs the report over the store. `cfg` gives the couriers' daily limits, the lanes' couriers and
-// the time zone (range.utc_offset_min is used for the buckets). Throws ReportError on an SQL
+// the time zone (range.utc_offset_min is used for the buckets). Throws StoreError on an SQL
 // error (e.g. a store without the report tables).
 nlohmann::json build_report(sqlite3* db, const StationConfig& cfg, const ReportRange& range);
 

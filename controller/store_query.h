@@ -1,9 +1,10 @@
-// sortd bus: a prepared statement over the store's connection, for the bus's read-only
-// queries (daemon_bus_requests.cpp, daemon_bus_bags.cpp).
+// sortd store: a prepared statement over the store's connection, for read-only queries (the
+// bus's requests and bags queries, the reports). Errors throw StoreError.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +18,7 @@ class Query {
  public:
   Query(sqlite3* db, const char* sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("query: ") + sqlite3_errmsg(db));
+      throw StoreError(std::string("query: ") + sqlite3_errmsg(db) + " [" + sql + "]");
   }
   ~Query() { sqlite3_finalize(st_); }
   Query(const Query&) = delete;
@@ -36,7 +37,13 @@ class Query {
     if (rc == SQLITE_DONE) return false;
     throw StoreError(std::string("query: ") + sqlite3_errmsg(db_));
   }
+  void reset() { sqlite3_reset(st_); }
   std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
+  std::string_view view(int c) const {  // valid until the next step
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
+             : std::string_view();
+  }
   bool null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
   std::string str(int c) const {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
