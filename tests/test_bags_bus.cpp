@@ -341,17 +341,8 @@ BOOST_AUTO_TEST_CASE(a_manifest_with_open_bags_needs_force_and_sortctl_drives_it
     BOOST_TEST(r["error"]["message"].get<std::string>().find("still open") != std::string::npos);
   }
 
-  const std::string bin = SORTD_BINARY_DIR "/controller/sortctl";
-  const std::string token = (dir / "token").string();
-  const std::string base = bin + " --router " + st->router + " --pub " + st->pub +
-                           " --token-file " + token + " --timeout 20 ";
   auto run = [&](const std::string& args, const std::string& input = "") {
-    const std::string out = (dir / "out.txt").string();
-    std::string cmd = base + args + " >" + out + " 2>&1";
-    if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
-    int rc = std::system(cmd.c_str());
-    BOOST_TEST_MESSAGE("sortctl " << args << " -> " << WEXITSTATUS(rc) << "\n" << read_text(out));
-    return std::make_pair(WEXITSTATUS(rc), read_text(out));
+    return run_sortctl(*st, dir, args, input);
   };
   BOOST_CHECK_EQUAL(run("manifest --help").first, 0);
   BOOST_CHECK_EQUAL(run("handover scan --help").first, 0);

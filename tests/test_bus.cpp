@@ -462,17 +462,8 @@ BOOST_AUTO_TEST_CASE(export_queries) {
 
 // sortctl, the real binary, against the daemon.
 BOOST_AUTO_TEST_CASE(sortctl_commands_and_exit_codes) {
-  const std::string bin = SORTD_BINARY_DIR "/controller/sortctl";
-  const std::string token = (dir / "token").string();
-  const std::string base = bin + " --router " + st->router + " --pub " + st->pub +
-                           " --token-file " + token + " --timeout 20 ";
   auto run = [&](const std::string& args, const std::string& input = "") {
-    const std::string out = (dir / "out.txt").string();
-    std::string cmd = base + args + " >" + out + " 2>&1";
-    if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
-    int rc = std::system(cmd.c_str());
-    BOOST_TEST_MESSAGE("sortctl " << args << " -> " << WEXITSTATUS(rc) << "\n" << read_text(out));
-    return std::make_pair(WEXITSTATUS(rc), read_text(out));
+    return run_sortctl(*st, dir, args, input);
   };
   BOOST_CHECK_EQUAL(run("status").first, 0);
   auto [rc, text] = run("--json lanes");
@@ -483,7 +474,7 @@ BOOST_AUTO_TEST_CASE(sortctl_commands_and_exit_codes) {
   BOOST_CHECK_EQUAL(run("lane disable 4").first, 4);  // not logged in
   BOOST_CHECK_EQUAL(run("login oscar --password-stdin", "wrong").first, 4);
   BOOST_CHECK_EQUAL(run("login oscar --password-stdin", "oscar-pw").first, 0);
-  BOOST_CHECK((fs::status(token).permissions() & fs::perms::all) ==
+  BOOST_CHECK((fs::status(dir / "token").permissions() & fs::perms::all) ==
               (fs::perms::owner_read | fs::perms::owner_write));
   BOOST_CHECK_EQUAL(run("lane disable 4").first, 0);
   BOOST_CHECK_EQUAL(run("lane disable 404").first, 1);
@@ -514,11 +505,10 @@ BOOST_AUTO_TEST_CASE(sortctl_commands_and_exit_codes) {
   BOOST_CHECK_EQUAL(erc, 0);
   BOOST_CHECK(etext.rfind("lane,chute,kind,courier", 0) == 0);
   // Nobody at the endpoint.
-  BOOST_CHECK_EQUAL(std::system((bin + " --router tcp://127.0.0.1:1 --timeout 1 status "
-                                       ">/dev/null 2>&1")
-                                    .c_str()) >>
-                        8,
-                    3);
+  const std::string nobody = std::string(SORTD_BINARY_DIR) +
+                             "/controller/sortctl --router tcp://127.0.0.1:1 --timeout 1 status "
+                             ">/dev/null 2>&1";
+  BOOST_CHECK_EQUAL(WEXITSTATUS(std::system(nobody.c_str())), 3);
   auto [wrc, wtext] = run("--json watch --count 5");
   BOOST_CHECK_EQUAL(wrc, 0);
   BOOST_CHECK(wtext.find("\"snapshot\"") != std::string::npos);

@@ -2,7 +2,10 @@
 // free loopback ports, its loop running in a thread; and a DEALER client for requests.
 #pragma once
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -133,6 +136,22 @@ struct Station {
     push.send(zmq::buffer(sortd::encode_event(e)), zmq::send_flags::none);
   }
 };
+
+// sortctl, the real binary, against a Station: `sortctl --router .. --pub .. --token-file
+// DIR/token --timeout 20 ARGS` with `input` (one line) on its standard input. Returns its exit
+// code and what it printed (both streams); the test log shows both.
+inline std::pair<int, std::string> run_sortctl(const Station& st, const fs::path& dir,
+                                               const std::string& args,
+                                               const std::string& input = "") {
+  const std::string bin = SORTD_BINARY_DIR "/controller/sortctl";
+  const std::string out = (dir / "out.txt").string();
+  std::string cmd = bin + " --router " + st.router + " --pub " + st.pub + " --token-file " +
+                    (dir / "token").string() + " --timeout 20 " + args + " >" + out + " 2>&1";
+  if (!input.empty()) cmd = "printf '%s\\n' '" + input + "' | " + cmd;
+  const int rc = std::system(cmd.c_str());
+  BOOST_TEST_MESSAGE("sortctl " << args << " -> " << WEXITSTATUS(rc) << "\n" << read_text(out));
+  return {WEXITSTATUS(rc), read_text(out)};
+}
 
 // A DEALER client of the ROUTER socket.
 class Client {
