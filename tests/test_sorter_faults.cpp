@@ -201,6 +201,26 @@ BOOST_AUTO_TEST_CASE(control_port_rejects_garbage_and_keeps_running) {
   BOOST_TEST(p.induct() != 0u);
 }
 
+BOOST_AUTO_TEST_CASE(rs485_mode_on_a_port_without_it_is_a_clear_link_error) {
+  // A pty has no RS-485 mode (TIOCSRS485): asking for it must say so, not hang or pretend.
+  PtyPair pty;
+  std::vector<std::string> problems;
+  auto o = sorter::plc_options_from(
+      "s1", "modbus-rtu", {{"device", pty.a}, {"serial_mode", "rs485"}, {"rts", "up"}}, problems);
+  BOOST_TEST_REQUIRE(problems.empty());
+  BOOST_TEST(o.rs485);
+  BOOST_TEST((o.rts == sorter::PlcOptions::Rts::Up));
+  sorter::PlcClient c(o);
+  const std::vector<Event> out = c.poll();  // the first poll connects
+  BOOST_TEST(!c.connected());
+  BOOST_TEST_REQUIRE(out.size() == 1u);
+  const auto* st = std::get_if<DeviceStatus>(&out[0]);
+  BOOST_TEST_REQUIRE(st);
+  BOOST_TEST(!st->up);
+  BOOST_TEST(contains(st->detail, "RS-485 mode"), st->detail);
+  BOOST_TEST(contains(st->detail, "serial_mode = \"rs232\""), st->detail);
+}
+
 BOOST_AUTO_TEST_CASE(options_checked_with_messages) {
   std::vector<std::string> problems;
   auto o = sorter::plc_options_from("s1", "modbus-tcp",
@@ -226,6 +246,15 @@ BOOST_AUTO_TEST_CASE(options_checked_with_messages) {
                             {"status_base", "0"},
                             {"baud", "9600"}},
                            problems);
+  std::vector<std::string> serial_problems;
+  sorter::plc_options_from("s1", "modbus-rtu",
+                           {{"device", "/dev/ttyUSB0"}, {"serial_mode", "rs422"}, {"rts", "left"}},
+                           serial_problems);
+  BOOST_TEST(serial_problems.size() == 2u);
+  BOOST_TEST(contains(serial_problems.at(0) + serial_problems.at(1),
+                      "serial_mode: 'rs422' is not rs232 or rs485"));
+  BOOST_TEST(contains(serial_problems.at(0) + serial_problems.at(1),
+                      "rts: 'left' is not none, up or down"));
   auto has = [&](const std::string& part) {
     for (auto& p : problems)
       if (contains(p, part)) return true;

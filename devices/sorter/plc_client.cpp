@@ -80,6 +80,20 @@ PlcOptions plc_options_from(const std::string& name, const std::string& driver,
       integer(k, v, 5, 8, o.data_bits);
     } else if (k == "stop_bits" && !tcp) {
       integer(k, v, 1, 2, o.stop_bits);
+    } else if (k == "serial_mode" && !tcp) {
+      if (v == "rs485" || v == "rs232")
+        o.rs485 = v == "rs485";
+      else
+        problems.push_back(fmt::format("serial_mode: '{}' is not rs232 or rs485", v));
+    } else if (k == "rts" && !tcp) {
+      if (v == "none")
+        o.rts = PlcOptions::Rts::None;
+      else if (v == "up")
+        o.rts = PlcOptions::Rts::Up;
+      else if (v == "down")
+        o.rts = PlcOptions::Rts::Down;
+      else
+        problems.push_back(fmt::format("rts: '{}' is not none, up or down", v));
     } else if (k == "unit_id") {
       integer(k, v, tcp ? 0 : 1, tcp ? 255 : 247, o.unit_id);
     } else if (k == "poll_ms") {
@@ -222,7 +236,18 @@ bool PlcClient::connect(std::vector<Event>& out) {
   modbus_set_response_timeout(ctx_, opts_.response_timeout_ms / 1000,
                               (opts_.response_timeout_ms % 1000) * 1000);
   if (modbus_connect(ctx_) == -1) return fail(modbus_strerror(errno));
-  if (opts_.transport == PlcOptions::Transport::Rtu) modbus_flush(ctx_);
+  if (opts_.transport == PlcOptions::Transport::Rtu) {
+    if (opts_.rs485 && modbus_rtu_set_serial_mode(ctx_, MODBUS_RTU_RS485) == -1)
+      return fail(
+          fmt::format("cannot put the port in RS-485 mode ({}); for an adapter that "
+                      "switches direction by itself use serial_mode = \"rs232\"",
+                      modbus_strerror(errno)));
+    if (opts_.rts != PlcOptions::Rts::None &&
+        modbus_rtu_set_rts(
+            ctx_, opts_.rts == PlcOptions::Rts::Up ? MODBUS_RTU_RTS_UP : MODBUS_RTU_RTS_DOWN) == -1)
+      return fail(fmt::format("cannot drive RTS ({})", modbus_strerror(errno)));
+    modbus_flush(ctx_);
+  }
   counters_.connects++;
   consecutive_exceptions_ = 0;
   if (!queue_.empty()) queue_.front().written.reset();

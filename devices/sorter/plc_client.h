@@ -30,6 +30,12 @@ struct PlcOptions {
   int baud = 115200;
   char parity = 'N';  // N, E, O
   int data_bits = 8, stop_bits = 1;
+  // RS-485: the kernel's RS-485 mode on the serial port (TIOCSRS485, for UARTs that drive the
+  // transceiver's direction themselves), and RTS toggled by libmodbus around each request (for
+  // adapters whose direction follows RTS). Off: the line is left as it is, which is right for
+  // USB adapters with automatic direction control.
+  bool rs485 = false;
+  enum class Rts { None, Up, Down } rts = Rts::None;
   int unit_id = 1;
   int poll_interval_ms = 20;            // status read period when idle
   int response_timeout_ms = 200;        // one Modbus request
