@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon_bus_ctx.h"
+#include "daemon_bus_report_worker.h"
 
 namespace sortd {
 
@@ -23,21 +24,28 @@ std::string random_instance() {
   return hex;
 }
 
+}  // namespace
+
+std::string reply_ok(const json& id, json result) {
+  return json{{"id", id}, {"ok", true}, {"result", std::move(result)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string reply_error(const json& id, const std::string& code, const std::string& message,
-                        const json& extra = nullptr) {
+                        const json& extra) {
   json r = {{"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}};
   if (extra.is_object())
     for (auto it = extra.begin(); it != extra.end(); ++it) r[it.key()] = it.value();
   return r.dump(-1, ' ', false, json::error_handler_t::replace);
 }
-}  // namespace
 
 Bus::Bus(Daemon& d, BusOptions opt)
     : d_(d),
       opt_(std::move(opt)),
       pub_(d.zmq(), zmq::socket_type::pub),
       router_(d.zmq(), zmq::socket_type::router),
-      instance_(random_instance()) {
+      instance_(random_instance()),
+      report_replies_(d.zmq(), zmq::socket_type::pull) {
   if (!opt_.users_file.empty()) users_ = load_users_file(opt_.users_file);
   curve_ = opt_.curve || !is_local_endpoint(opt_.pub_endpoint) ||
            !is_local_endpoint(opt_.router_endpoint);
@@ -74,8 +82,12 @@ Bus::Bus(Daemon& d, BusOptions opt)
     throw std::runtime_error("bus: cannot bind the ROUTER socket to " + opt_.router_endpoint +
                              ": " + e.what());
   }
+  report_replies_.set(zmq::sockopt::linger, 0);
+  report_replies_.bind(kReportReplies);
+  reports_ = std::make_unique<ReportWorker>(d.zmq(), d.options().db_path, opt_.report_delay_ms);
   if (zap_) d.add_socket(zap_->socket(), [this] { zap_->handle_one(); });
   d.add_socket(router_, [this] { on_router_readable(); });
+  d.add_socket(report_replies_, [this] { on_report_done(); });
   d.on_publish = [this](const Publish& p) { publish(p.topic, p.json); };
   d.on_tick = [this] { on_tick(); };
   spdlog::info("bus: PUB {} ROUTER {} instance {}{}{}", pub_endpoint(), router_endpoint(),
@@ -85,6 +97,7 @@ Bus::Bus(Daemon& d, BusOptions opt)
 }
 
 Bus::~Bus() {
+  reports_.reset();  // its thread ends, and with it its end of report_replies_
   d_.on_publish = nullptr;
   d_.on_tick = nullptr;
 }
@@ -153,7 +166,7 @@ void Bus::on_router_readable() {
     // [identity] [empty delimiter]? [request]
     std::size_t body = 1;
     if (parts.size() >= 3 && parts[1].size() == 0) body = 2;
-    std::string reply;
+    std::optional<std::string> reply;
     if (parts.size() < 2) {
       continue;  // no request at all: nothing to answer
     } else if (parts.size() != body + 1) {
@@ -161,11 +174,33 @@ void Bus::on_router_readable() {
                           "a request is one frame (after an optional empty delimiter); got " +
                               std::to_string(parts.size() - 1) + " frames");
     } else {
-      reply = handle_request(parts[body].to_string_view());
+      std::vector<std::string> envelope;
+      for (std::size_t i = 0; i < body; ++i) envelope.push_back(parts[i].to_string());
+      reply = handle_request(parts[body].to_string_view(), &envelope);
     }
+    if (!reply) continue;  // the report worker answers
     for (std::size_t i = 0; i < body; ++i)
       router_.send(parts[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    router_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+    router_.send(zmq::buffer(*reply), zmq::send_flags::dontwait);
+  }
+}
+
+// A report the worker finished: [envelope...] [reply], sent on as it is.
+void Bus::on_report_done() {
+  for (int n = 0; n < 64; ++n) {
+    std::vector<zmq::message_t> parts;
+    while (true) {
+      zmq::message_t m;
+      if (!report_replies_.recv(m, zmq::recv_flags::dontwait)) break;
+      const bool more = m.more();
+      parts.push_back(std::move(m));
+      if (!more) break;
+    }
+    if (parts.empty()) return;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      router_.send(parts[i],
+                   (i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none) |
+                       zmq::send_flags::dontwait);
   }
 }
 
@@ -202,6 +237,11 @@ void Bus::publish_config(const std::string& reason, const std::string& source,
 }
 
 std::string Bus::handle_request(std::string_view frame) {
+  return *handle_request(frame, nullptr);  // without an envelope nothing is deferred
+}
+
+std::optional<std::string> Bus::handle_request(std::string_view frame,
+                                               const std::vector<std::string>* envelope) {
   json id = nullptr;
   json req = json::parse(frame, nullptr, false);
   if (req.is_discarded()) {
@@ -231,12 +271,12 @@ std::string Bus::handle_request(std::string_view frame) {
   if (c == table.end())
     return reply_error(id, "unknown_command",
                        "unknown command '" + cmd + "' (see docs/protocol.md, section 5)");
-  Ctx ctx{req, cmd, nullptr, "", Daemon::now_ms()};
+  Ctx ctx{req, cmd, nullptr, "", Daemon::now_ms(), envelope, false};
   try {
     authorise(ctx, c->second.role);
     json result = (this->*(c->second.fn))(ctx);
-    return json{{"id", id}, {"ok", true}, {"result", std::move(result)}}.dump(
-        -1, ' ', false, json::error_handler_t::replace);
+    if (ctx.deferred) return std::nullopt;
+    return reply_ok(id, std::move(result));
   } catch (const BusError& e) {
     return reply_error(id, e.code, e.what(), e.extra);
   } catch (const StoreError& e) {

@@ -1,15 +1,19 @@
 // sortd: the ZeroMQ bus of the daemon (docs/protocol.md). A PUB socket streams every
 // publication of the station core with a strictly increasing sequence number (plus a heartbeat),
 // and a ROUTER socket answers requests: the clone pattern's snapshot, queries, commands, order
-// import, login. Everything runs on the daemon's loop thread: construct the Bus after
+// import, login. Everything runs on the daemon's loop thread but reports, which a worker thread
+// builds on its own read-only connection to the store (a month by the hour takes a second: it
+// must not hold up sorting) and answers through the loop. Construct the Bus after
 // Daemon::start() and before Daemon::run(), destroy it after run() returns and before the Daemon.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
@@ -30,7 +34,12 @@ struct BusOptions {
   std::string curve_clients_file;  // allowed client public keys
   int heartbeat_ms = 1000;
   int pub_hwm = 100000;
+  // Tests only: the report worker waits this long before each report, which shows that the
+  // loop keeps sorting and answering meanwhile.
+  int report_delay_ms = 0;
 };
+
+class ReportWorker;  // daemon_bus_reports.cpp
 
 // A refused request: a stable code (docs/protocol.md, section 6) and a message for people.
 class BusError : public std::runtime_error {
@@ -58,6 +67,10 @@ class Bus {
 
   // Handles one request frame and returns the reply (JSON text). Never throws.
   std::string handle_request(std::string_view frame);
+  // The same for a request that came in on the ROUTER with this envelope: nothing when the
+  // reply will be sent later, by the report worker.
+  std::optional<std::string> handle_request(std::string_view frame,
+                                            const std::vector<std::string>* envelope);
   // Stamps and sends one publication (what Daemon::on_publish calls).
   void publish(const std::string& topic, const std::string& json_body);
   void heartbeat();
@@ -71,6 +84,7 @@ class Bus {
   };
 
   void on_router_readable();
+  void on_report_done();
   void on_tick();
   const Session* authorise(Ctx& c, Role need);
   void audit(const std::string& user, const std::string& action, const nlohmann::json& detail);
@@ -130,6 +144,8 @@ class Bus {
   bool curve_ = false;
   UsersFile users_;
   Sessions sessions_;
+  zmq::socket_t report_replies_;  // PULL: the report worker's finished replies, with envelopes
+  std::unique_ptr<ReportWorker> reports_;
 };
 
 }  // namespace sortd

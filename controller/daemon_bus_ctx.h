@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -12,12 +13,24 @@
 
 namespace sortd {
 
+// Where the report worker hands its finished replies to the loop (inproc, the daemon's context).
+inline constexpr const char* kReportReplies = "inproc://sortd/bus-reports";
+
+// The protocol's replies (docs/protocol.md, section 4), as JSON text.
+std::string reply_ok(const nlohmann::json& id, nlohmann::json result);
+std::string reply_error(const nlohmann::json& id, const std::string& code,
+                        const std::string& message, const nlohmann::json& extra = nullptr);
+
 struct Bus::Ctx {
   const nlohmann::json& req;
   std::string cmd;
   const Session* session = nullptr;
   std::string user;  // who is acting ("" for an anonymous viewer)
   TimeMs now = 0;
+  // The ROUTER envelope of the request, or null when called directly (tests, fuzzing). A
+  // command that answers later (report) keeps it and sets `deferred`.
+  const std::vector<std::string>* envelope = nullptr;
+  bool deferred = false;
 
   const nlohmann::json* field(const char* key) const {
     auto it = req.find(key);

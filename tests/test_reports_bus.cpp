@@ -180,3 +180,39 @@ BOOST_AUTO_TEST_CASE(report_query_sortctl_formats_and_the_stored_events) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A report is built by the bus's report worker, beside the loop: while one is being built
+// (held 2 s here by the tests' knob), the loop keeps answering, and the report's reply comes
+// after the answers to the requests sent behind it, matched by its id.
+BOOST_AUTO_TEST_CASE(a_report_does_not_hold_up_the_loop) {
+  const fs::path d = make_temp_dir("reports-async");
+  {
+    sortd::BusOptions bo;
+    bo.report_delay_ms = 2000;
+    Station slow(d, demo_config(d, "rate = 20"), bo);
+    Client c(slow.router);
+    const json before = wait_state(
+        c, [](const json& s) { return s["stats"]["diverted"].get<std::int64_t>() >= 3; });
+    auto send = [&](const json& req) { c.socket().send(zmq::buffer(req.dump())); };
+    auto receive = [&] {
+      zmq::pollitem_t it{c.socket().handle(), 0, ZMQ_POLLIN, 0};
+      BOOST_REQUIRE_MESSAGE(zmq::poll(&it, 1, std::chrono::seconds(60)) == 1, "no reply");
+      zmq::message_t m;
+      BOOST_REQUIRE(c.socket().recv(m));
+      return json::parse(m.to_string());
+    };
+    send({{"cmd", "report"}, {"period", "day"}, {"id", "the-report"}});
+    send({{"cmd", "hello"}, {"id", 2}});
+    send({{"cmd", "snapshot"}, {"id", 3}});
+    const json hello = receive(), snap = receive(), rep = receive();
+    BOOST_TEST(hello["id"] == 2);
+    BOOST_TEST(hello["ok"] == true);
+    BOOST_TEST(snap["id"] == 3);
+    BOOST_TEST(snap["result"]["seq"].get<std::uint64_t>() >= before["seq"].get<std::uint64_t>());
+    BOOST_TEST(rep["id"] == "the-report");
+    BOOST_TEST_REQUIRE(rep["ok"] == true, rep.dump());
+    BOOST_TEST(rep["result"]["period"] == "day");
+    BOOST_TEST(rep["result"]["total"]["parcels"].get<std::int64_t>() >= 3);
+  }
+  fs::remove_all(d);
+}
