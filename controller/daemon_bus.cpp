@@ -24,6 +24,19 @@ std::string random_instance() {
   return hex;
 }
 
+// One whole multipart message, if one is waiting (empty otherwise).
+std::vector<zmq::message_t> recv_multipart(zmq::socket_t& s) {
+  std::vector<zmq::message_t> parts;
+  while (true) {
+    zmq::message_t m;
+    if (!s.recv(m, zmq::recv_flags::dontwait)) break;
+    const bool more = m.more();
+    parts.push_back(std::move(m));
+    if (!more) break;
+  }
+  return parts;
+}
+
 }  // namespace
 
 std::string reply_ok(const json& id, json result) {
@@ -154,14 +167,7 @@ void Bus::on_tick() {
 
 void Bus::on_router_readable() {
   for (int n = 0; n < 64; ++n) {
-    std::vector<zmq::message_t> parts;
-    while (true) {
-      zmq::message_t m;
-      if (!router_.recv(m, zmq::recv_flags::dontwait)) break;
-      const bool more = m.more();
-      parts.push_back(std::move(m));
-      if (!more) break;
-    }
+    std::vector<zmq::message_t> parts = recv_multipart(router_);
     if (parts.empty()) return;
     // [identity] [empty delimiter]? [request]
     std::size_t body = 1;
@@ -188,14 +194,7 @@ void Bus::on_router_readable() {
 // A report the worker finished: [envelope...] [reply], sent on as it is.
 void Bus::on_report_done() {
   for (int n = 0; n < 64; ++n) {
-    std::vector<zmq::message_t> parts;
-    while (true) {
-      zmq::message_t m;
-      if (!report_replies_.recv(m, zmq::recv_flags::dontwait)) break;
-      const bool more = m.more();
-      parts.push_back(std::move(m));
-      if (!more) break;
-    }
+    std::vector<zmq::message_t> parts = recv_multipart(report_replies_);
     if (parts.empty()) return;
     for (std::size_t i = 0; i < parts.size(); ++i)
       router_.send(parts[i],
