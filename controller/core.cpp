@@ -513,6 +513,14 @@ void Core::on(const DivertConfirmed& e, TimeMs now, Effects& fx) {
     return;
   }
   Parcel& p = parcels_.at(pid);
+  if (e.tracking_id && p.tracking_id && e.tracking_id != p.tracking_id) {
+    // Its sequence is one of ours, its parcel is not: a confirmation from before this store
+    // (a PLC that ran with another database), read from the ring's history at first contact.
+    fx.log.push_back("confirmation " + std::to_string(e.seq) + " is for tracking id " +
+                     std::to_string(e.tracking_id) + ", not parcel " + std::to_string(p.id) +
+                     "'s " + std::to_string(p.tracking_id) + ": ignored");
+    return;
+  }
   if (e.seq && e.seq != p.seq) {
     fx.log.push_back("stale confirmation " + std::to_string(e.seq) + " for parcel " +
                      std::to_string(p.id) + " ignored");

@@ -302,6 +302,19 @@ BOOST_AUTO_TEST_CASE(recirculated_parcel_is_redecided_to_overflow_when_its_chute
   BOOST_TEST(ops<StoreParcelState>(done)[0].lane == 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_confirmation_with_our_sequence_but_another_tracking_id_is_ignored) {
+  // What a PLC that ran with another database may still hold in its ring: the sequence is one
+  // of ours, the parcel is not.
+  Station s;
+  Effects fx = s.scan({"PK1001"});
+  SortCommand c = s.only_command(fx);
+  Effects other = s.handle(DivertConfirmed{c.seq, c.tracking_id + 1000, 11, DivertOutcome::Lost});
+  BOOST_TEST(ops<StoreParcelState>(other).empty());
+  BOOST_TEST(s.core->ledger().used[0].parcels == 1);  // still reserved: the parcel is in flight
+  Effects done = s.confirm(c, DivertOutcome::Diverted);
+  BOOST_TEST(ops<StoreParcelState>(done)[0].state == ParcelState::Diverted);
+}
+
 BOOST_AUTO_TEST_CASE(recirculation_limit_sends_the_parcel_to_exception_and_releases_capacity) {
   Station s;
   Effects fx = s.scan({"PK1001"});

@@ -386,6 +386,14 @@ void PlcClient::process_status(const std::uint16_t* s, std::vector<Event>& out) 
             "{}: the PLC restarted while sortd was away (boot id {} -> {}): its "
             "confirmations for the parcels in flight are gone",
             opts_.name, opts_.resume->plc_boot, s[st::BootId]);
+      } else {
+        // No cursor stored yet (a new store, or no confirmation recorded before the last
+        // stop): the parcels commanded before may have been confirmed while sortd was away, so
+        // the confirmations still in the ring are read. The core takes those that match a
+        // parcel in flight (sequence and tracking id) and records the others as unknown.
+        const std::uint16_t back = std::min<std::uint16_t>(
+            s[st::ConfNext], static_cast<std::uint16_t>(opts_.map.confirm_ring));
+        conf_next_ = static_cast<std::uint16_t>(s[st::ConfNext] - back);
       }
     }
     have_boot_ = true;
