@@ -41,6 +41,25 @@ TcpConfig client_config(int port, std::map<std::string, std::string> extra = {})
                            [](Options& op) { return read_tcp_config(op, false); });
 }
 
+// The next read the driver delivers holds exactly these codes.
+void expect_read(Recorder& rec, const std::vector<std::string>& want) {
+  auto r = rec.next_read();
+  BOOST_REQUIRE_MESSAGE(r, "no read for " << want.front());
+  BOOST_TEST(texts(*r) == want);
+}
+
+// A reader in listen mode (CR LF framing) and the tcp-client driver, connected.
+struct ClientRig {
+  std::unique_ptr<SimReader> sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
+  Recorder rec;
+  TcpClientScanner drv{client_config(sim->port())};
+  std::jthread t{[this](std::stop_token st) { drv.run(rec.host, st); }};  // joined first
+  ClientRig() {
+    BOOST_REQUIRE(rec.wait_status(true));
+    BOOST_REQUIRE(sim->wait_connected(kWait));
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(client_mode_reads_every_kind_of_read) {
@@ -113,13 +132,10 @@ BOOST_AUTO_TEST_CASE(split_frames_and_garbage_between_frames) {
 }
 
 BOOST_AUTO_TEST_CASE(reader_restart_reconnects_by_itself) {
-  auto sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
-  int port = sim->port();
-  Recorder rec;
-  TcpClientScanner drv(client_config(port));
-  std::jthread t([&](std::stop_token st) { drv.run(rec.host, st); });
-  BOOST_REQUIRE(rec.wait_status(true));
-  BOOST_REQUIRE(sim->wait_connected(kWait));
+  ClientRig rig;
+  auto& sim = rig.sim;
+  auto& rec = rig.rec;
+  const int port = sim->port();
   BOOST_REQUIRE(sim->play(read_of({{"BEFORE", ""}})));
   BOOST_REQUIRE(rec.next_read());
 
@@ -129,9 +145,7 @@ BOOST_AUTO_TEST_CASE(reader_restart_reconnects_by_itself) {
   BOOST_REQUIRE(rec.wait_status(true));
   BOOST_REQUIRE(sim->wait_connected(kWait));
   BOOST_REQUIRE(sim->play(read_of({{"AFTER-DROP", ""}})));
-  auto r = rec.next_read();
-  BOOST_REQUIRE(r);
-  BOOST_TEST(texts(*r) == (std::vector<std::string>{"AFTER-DROP"}));
+  expect_read(rec, {"AFTER-DROP"});
 
   // The reader is gone for a while (refused connections), then listens again on its port.
   sim.reset();
@@ -141,20 +155,15 @@ BOOST_AUTO_TEST_CASE(reader_restart_reconnects_by_itself) {
   BOOST_REQUIRE(rec.wait_status(true));
   BOOST_REQUIRE(sim->wait_connected(kWait));
   BOOST_REQUIRE(sim->play(read_of({{"AFTER-RESTART", ""}})));
-  r = rec.next_read();
-  BOOST_REQUIRE(r);
-  BOOST_TEST(texts(*r) == (std::vector<std::string>{"AFTER-RESTART"}));
+  expect_read(rec, {"AFTER-RESTART"});
 }
 
 BOOST_AUTO_TEST_CASE(unplugged_reader_is_down_until_plugged_back) {
   // What sort-sim feeder's "unplug" does in the fault harness: the cable is pulled, so the
   // connection drops and connecting is refused; reads meanwhile go nowhere.
-  auto sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
-  Recorder rec;
-  TcpClientScanner drv(client_config(sim->port()));
-  std::jthread t([&](std::stop_token st) { drv.run(rec.host, st); });
-  BOOST_REQUIRE(rec.wait_status(true));
-  BOOST_REQUIRE(sim->wait_connected(kWait));
+  ClientRig rig;
+  auto& sim = rig.sim;
+  auto& rec = rig.rec;
   sim->unplug();
   BOOST_REQUIRE(rec.wait_status(false));
   BOOST_TEST(!sim->play(read_of({{"WHILE-UNPLUGGED", ""}})));
@@ -164,18 +173,13 @@ BOOST_AUTO_TEST_CASE(unplugged_reader_is_down_until_plugged_back) {
   BOOST_REQUIRE(rec.wait_status(true));
   BOOST_REQUIRE(sim->wait_connected(kWait));
   BOOST_REQUIRE(sim->play(read_of({{"PLUGGED-BACK", ""}})));
-  auto r = rec.next_read();
-  BOOST_REQUIRE(r);
-  BOOST_TEST(texts(*r) == (std::vector<std::string>{"PLUGGED-BACK"}));
+  expect_read(rec, {"PLUGGED-BACK"});
 }
 
 BOOST_AUTO_TEST_CASE(a_frame_cut_by_a_disconnect_is_not_glued_to_the_next) {
-  auto sim = SimReader::listen("127.0.0.1", 0, SimFraming{});
-  Recorder rec;
-  TcpClientScanner drv(client_config(sim->port()));
-  std::jthread t([&](std::stop_token st) { drv.run(rec.host, st); });
-  BOOST_REQUIRE(rec.wait_status(true));
-  BOOST_REQUIRE(sim->wait_connected(kWait));
+  ClientRig rig;
+  auto& sim = rig.sim;
+  auto& rec = rig.rec;
   BOOST_REQUIRE(sim->send_raw("HALF-OF-A-CO"));
   std::this_thread::sleep_for(50ms);
   sim->drop_connection();
@@ -183,12 +187,8 @@ BOOST_AUTO_TEST_CASE(a_frame_cut_by_a_disconnect_is_not_glued_to_the_next) {
   BOOST_REQUIRE(rec.wait_status(true));
   BOOST_REQUIRE(sim->wait_connected(kWait));
   BOOST_REQUIRE(sim->send_raw("DE\r\nWHOLE\r\n"));
-  auto r = rec.next_read();
-  BOOST_REQUIRE(r);
-  BOOST_TEST(texts(*r) == (std::vector<std::string>{"DE"}));  // not "HALF-OF-A-CODE"
-  r = rec.next_read();
-  BOOST_REQUIRE(r);
-  BOOST_TEST(texts(*r) == (std::vector<std::string>{"WHOLE"}));
+  expect_read(rec, {"DE"});  // not "HALF-OF-A-CODE"
+  expect_read(rec, {"WHOLE"});
 }
 
 BOOST_AUTO_TEST_CASE(server_mode_accepts_a_reconnecting_reader) {
