@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon_bus_ctx.h"
-#include "daemon_bus_report_worker.h"
+#include "daemon_bus_worker.h"
 
 namespace sortd {
 
@@ -58,7 +58,7 @@ Bus::Bus(Daemon& d, BusOptions opt)
       pub_(d.zmq(), zmq::socket_type::pub),
       router_(d.zmq(), zmq::socket_type::router),
       instance_(random_instance()),
-      report_replies_(d.zmq(), zmq::socket_type::pull) {
+      worker_replies_(d.zmq(), zmq::socket_type::pull) {
   if (!opt_.users_file.empty()) users_ = load_users_file(opt_.users_file);
   curve_ = opt_.curve || !is_local_endpoint(opt_.pub_endpoint) ||
            !is_local_endpoint(opt_.router_endpoint);
@@ -95,12 +95,12 @@ Bus::Bus(Daemon& d, BusOptions opt)
     throw std::runtime_error("bus: cannot bind the ROUTER socket to " + opt_.router_endpoint +
                              ": " + e.what());
   }
-  report_replies_.set(zmq::sockopt::linger, 0);
-  report_replies_.bind(kReportReplies);
-  reports_ = std::make_unique<ReportWorker>(d.zmq(), d.options().db_path, opt_.report_delay_ms);
+  worker_replies_.set(zmq::sockopt::linger, 0);
+  worker_replies_.bind(kWorkerReplies);
+  worker_ = std::make_unique<BusWorker>(d.zmq(), d.options().db_path, opt_.worker_delay_ms);
   if (zap_) d.add_socket(zap_->socket(), [this] { zap_->handle_one(); });
   d.add_socket(router_, [this] { on_router_readable(); });
-  d.add_socket(report_replies_, [this] { on_report_done(); });
+  d.add_socket(worker_replies_, [this] { on_worker_done(); });
   d.on_publish = [this](const Publish& p) { publish(p.topic, p.json); };
   d.on_tick = [this] { on_tick(); };
   spdlog::info("bus: PUB {} ROUTER {} instance {}{}{}", pub_endpoint(), router_endpoint(),
@@ -110,7 +110,7 @@ Bus::Bus(Daemon& d, BusOptions opt)
 }
 
 Bus::~Bus() {
-  reports_.reset();  // its thread ends, and with it its end of report_replies_
+  worker_.reset();  // its thread ends, and with it its end of worker_replies_
   d_.on_publish = nullptr;
   d_.on_tick = nullptr;
 }
@@ -184,17 +184,17 @@ void Bus::on_router_readable() {
       for (std::size_t i = 0; i < body; ++i) envelope.push_back(parts[i].to_string());
       reply = handle_request(parts[body].to_string_view(), &envelope);
     }
-    if (!reply) continue;  // the report worker answers
+    if (!reply) continue;  // the bus worker answers
     for (std::size_t i = 0; i < body; ++i)
       router_.send(parts[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     router_.send(zmq::buffer(*reply), zmq::send_flags::dontwait);
   }
 }
 
-// A report the worker finished: [envelope...] [reply], sent on as it is.
-void Bus::on_report_done() {
+// A reply the bus worker finished: [envelope...] [reply], sent on as it is.
+void Bus::on_worker_done() {
   for (int n = 0; n < 64; ++n) {
-    std::vector<zmq::message_t> parts = recv_multipart(report_replies_);
+    std::vector<zmq::message_t> parts = recv_multipart(worker_replies_);
     if (parts.empty()) return;
     for (std::size_t i = 0; i < parts.size(); ++i)
       router_.send(parts[i],

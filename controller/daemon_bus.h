@@ -1,13 +1,15 @@
 // sortd: the ZeroMQ bus of the daemon (docs/protocol.md). A PUB socket streams every
 // publication of the station core with a strictly increasing sequence number (plus a heartbeat),
 // and a ROUTER socket answers requests: the clone pattern's snapshot, queries, commands, order
-// import, login. Everything runs on the daemon's loop thread but reports, which a worker thread
-// builds on its own read-only connection to the store (a month by the hour takes a second: it
-// must not hold up sorting) and answers through the loop. Construct the Bus after
+// import, login. Everything runs on the daemon's loop thread but reports and label previews,
+// which a worker thread builds on its own read-only connection to the store (a month by the hour
+// takes a second, a label preview tens of milliseconds: they must not hold up sorting) and
+// answers through the loop. Construct the Bus after
 // Daemon::start() and before Daemon::run(), destroy it after run() returns and before the Daemon.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -34,12 +36,13 @@ struct BusOptions {
   std::string curve_clients_file;  // allowed client public keys
   int heartbeat_ms = 1000;
   int pub_hwm = 100000;
-  // Tests only: the report worker waits this long before each report, which shows that the
-  // loop keeps sorting and answering meanwhile.
-  int report_delay_ms = 0;
+  // Tests only: the bus worker waits this long before each job (a report, a label preview),
+  // which shows that the loop keeps sorting and answering meanwhile.
+  int worker_delay_ms = 0;
 };
 
-class ReportWorker;  // daemon_bus_reports.cpp
+class BusWorker;  // daemon_bus_worker.h
+class WorkerDb;
 
 // A refused request: a stable code (docs/protocol.md, section 6) and a message for people.
 class BusError : public std::runtime_error {
@@ -68,7 +71,7 @@ class Bus {
   // Handles one request frame and returns the reply (JSON text). Never throws.
   std::string handle_request(std::string_view frame);
   // The same for a request that came in on the ROUTER with this envelope: nothing when the
-  // reply will be sent later, by the report worker.
+  // reply will be sent later, by the bus worker.
   std::optional<std::string> handle_request(std::string_view frame,
                                             const std::vector<std::string>* envelope);
   // Stamps and sends one publication (what Daemon::on_publish calls).
@@ -84,7 +87,7 @@ class Bus {
   };
 
   void on_router_readable();
-  void on_report_done();
+  void on_worker_done();
   void on_tick();
   const Session* authorise(Ctx& c, Role need);
   void audit(const std::string& user, const std::string& action, const nlohmann::json& detail);
@@ -106,6 +109,7 @@ class Bus {
   nlohmann::json cmd_alarms(Ctx&);
   nlohmann::json cmd_export(Ctx&);
   nlohmann::json cmd_report(Ctx&);  // daemon_bus_reports.cpp
+  nlohmann::json cmd_label(Ctx&);   // daemon_bus_label.cpp
   nlohmann::json cmd_lane_enable(Ctx&);
   nlohmann::json cmd_lane_disable(Ctx&);
   nlohmann::json cmd_lane_reassign(Ctx&);
@@ -132,6 +136,18 @@ class Bus {
   nlohmann::json lane_set(Ctx&, bool enabled);
   nlohmann::json order_status(Ctx&, OrderStatus s);
   nlohmann::json parcel_trace(std::uint64_t parcel_id);
+  // What a parcel's label is made from (reprint, label): its last decision and its order.
+  struct LabelSource {
+    std::int64_t parcel_id = 0;
+    std::string courier;
+    int lane = 0;
+    std::int32_t weight_g = 0;
+    Order order;
+  };
+  LabelSource label_source(Ctx&);
+  // Hands a request to the bus worker (daemon_bus_worker.h) and marks it deferred; called
+  // directly (no envelope), runs `build` here on the daemon's connection and returns its result.
+  nlohmann::json defer(Ctx& c, std::string what, std::function<nlohmann::json(WorkerDb&)> build);
   static const std::map<std::string, Command, std::less<>>& commands();
 
   Daemon& d_;
@@ -144,8 +160,8 @@ class Bus {
   bool curve_ = false;
   UsersFile users_;
   Sessions sessions_;
-  zmq::socket_t report_replies_;  // PULL: the report worker's finished replies, with envelopes
-  std::unique_ptr<ReportWorker> reports_;
+  zmq::socket_t worker_replies_;  // PULL: the bus worker's finished replies, with envelopes
+  std::unique_ptr<BusWorker> worker_;
 };
 
 }  // namespace sortd

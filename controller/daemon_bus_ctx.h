@@ -13,8 +13,8 @@
 
 namespace sortd {
 
-// Where the report worker hands its finished replies to the loop (inproc, the daemon's context).
-inline constexpr const char* kReportReplies = "inproc://sortd/bus-reports";
+// Where the bus worker hands its finished replies to the loop (inproc, the daemon's context).
+inline constexpr const char* kWorkerReplies = "inproc://sortd/bus-worker";
 
 // The protocol's replies (docs/protocol.md, section 4), as JSON text.
 std::string reply_ok(const nlohmann::json& id, nlohmann::json result);
@@ -28,7 +28,7 @@ struct Bus::Ctx {
   std::string user;  // who is acting ("" for an anonymous viewer)
   TimeMs now = 0;
   // The ROUTER envelope of the request, or null when called directly (tests, fuzzing). A
-  // command that answers later (report) keeps it and sets `deferred`.
+  // request that the bus worker answers later (Bus::defer) sets `deferred`.
   const std::vector<std::string>* envelope = nullptr;
   bool deferred = false;
 

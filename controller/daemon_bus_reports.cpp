@@ -1,18 +1,14 @@
 // sortd bus: the `report` query (docs/protocol.md section 5, docs/reports.md). The request is
-// checked on the loop thread (role, format, range); the report itself is built by the report
-// worker, on a thread of its own with its own read-only connection to the store (WAL lets it
-// read beside the loop's writes), in one read transaction. A month by the hour takes about a
-// second over a million parcels: the loop keeps sorting meanwhile. The worker hands the reply,
-// with the request's envelope, back to the loop (kReportReplies), which sends it on the ROUTER.
-#include <spdlog/spdlog.h>
+// checked on the loop thread (role, format, range); the report itself is built by the bus
+// worker (daemon_bus_worker.h), on a thread of its own with its own read-only connection to the
+// store (WAL lets it read beside the loop's writes), in one read transaction. A month by the
+// hour takes about a second over a million parcels: the loop keeps sorting meanwhile.
 #include <sqlite3.h>
-
-#include <chrono>
-#include <thread>
 
 #include "daemon_bus.h"
 #include "daemon_bus_ctx.h"
-#include "daemon_bus_report_worker.h"
+#include "daemon_bus_worker.h"
+#include "reports.h"
 
 namespace sortd {
 
@@ -31,62 +27,6 @@ json report_result(sqlite3* db, const StationConfig& cfg, const ReportRange& ran
 
 }  // namespace
 
-ReportWorker::ReportWorker(zmq::context_t& ctx, std::string db_path, int delay_ms)
-    : ctx_(ctx), db_path_(std::move(db_path)), delay_ms_(delay_ms) {
-  thread_ = std::jthread([this](std::stop_token st) { run(st); });
-}
-
-ReportWorker::~ReportWorker() {
-  thread_.request_stop();
-  cv_.notify_all();
-  thread_.join();
-}
-
-void ReportWorker::submit(Job j) {
-  {
-    std::lock_guard lk(mu_);
-    jobs_.push_back(std::move(j));
-  }
-  cv_.notify_one();
-}
-
-void ReportWorker::run(std::stop_token st) {
-  zmq::socket_t out(ctx_, zmq::socket_type::push);
-  out.set(zmq::sockopt::linger, 0);
-  out.connect(kReportReplies);
-  sqlite3* db = nullptr;
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, st, [&] { return !jobs_.empty(); });
-      if (st.stop_requested()) break;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
-    std::string reply;
-    try {
-      if (!db) {
-        if (sqlite3_open_v2(db_path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-          const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-          sqlite3_close(db);
-          db = nullptr;
-          throw StoreError("report: cannot open " + db_path_ + ": " + why);
-        }
-        sqlite3_busy_timeout(db, 5000);
-      }
-      reply = reply_ok(job.id, report_result(db, *job.cfg, job.range, job.format));
-    } catch (const std::exception& e) {  // StoreError, ReportError: the store's answer
-      spdlog::error("bus: report: {}", e.what());
-      reply = reply_error(job.id, "store_error", e.what());
-    }
-    for (auto& frame : job.envelope) out.send(zmq::buffer(frame), zmq::send_flags::sndmore);
-    out.send(zmq::buffer(reply), zmq::send_flags::none);
-  }
-  sqlite3_close(db);
-}
-
 json Bus::cmd_report(Ctx& c) {
   const std::string format = c.opt_str("format", "json");
   if (format != "json" && format != "csv" && format != "table")
@@ -98,18 +38,15 @@ json Bus::cmd_report(Ctx& c) {
   } catch (const ReportError& e) {
     throw BusError("bad_value", e.what());
   }
-  if (c.envelope && reports_) {
-    const auto id = c.req.find("id");
-    reports_->submit({*c.envelope, id == c.req.end() ? json() : *id,
-                      std::make_shared<const StationConfig>(d_.config()), range, format});
-    c.deferred = true;
-    return nullptr;
-  }
-  try {  // called directly (tests, fuzzing): on the daemon's own connection
-    return report_result(d_.store().handle(), d_.config(), range, format);
-  } catch (const ReportError& e) {
-    throw StoreError(e.what());
-  }
+  // Built by the bus worker, with a copy of the station as it is now.
+  auto cfg = std::make_shared<const StationConfig>(d_.config());
+  return defer(c, "report", [cfg, range, format](WorkerDb& db) {
+    try {
+      return report_result(db.get(), *cfg, range, format);
+    } catch (const ReportError& e) {
+      throw StoreError(e.what());
+    }
+  });
 }
 
 }  // namespace sortd

@@ -70,6 +70,7 @@ const std::map<std::string, Bus::Command, std::less<>>& Bus::commands() {
       {"alarms", {Role::Viewer, &Bus::cmd_alarms}},
       {"export", {Role::Viewer, &Bus::cmd_export}},
       {"report", {Role::Viewer, &Bus::cmd_report}},
+      {"label", {Role::Viewer, &Bus::cmd_label}},
       {"lane.enable", {Role::Operator, &Bus::cmd_lane_enable}},
       {"lane.disable", {Role::Operator, &Bus::cmd_lane_disable}},
       {"order.cancel", {Role::Operator, &Bus::cmd_order_cancel}},
@@ -513,14 +514,14 @@ json Bus::cmd_alarm_ack(Ctx& c) {
   return {{"key", key}, {"acked", true}};
 }
 
-json Bus::cmd_reprint(Ctx& c) {
+Bus::LabelSource Bus::label_source(Ctx& c) {
   if (c.has("parcel_id") == c.has("code"))
     throw BusError(c.has("code") ? "bad_value" : "missing_field",
                    "give exactly one of 'parcel_id' or 'code'");
   sqlite3* db = d_.store().handle();
-  std::int64_t pid = 0;
+  LabelSource s;
   if (c.has("parcel_id")) {
-    pid = c.integer_in("parcel_id", 1, INT64_MAX);
+    s.parcel_id = c.integer_in("parcel_id", 1, INT64_MAX);
   } else {
     const std::string code = c.nonempty("code", "a barcode");
     auto oid = d_.orders().id_by_code(code);
@@ -529,26 +530,39 @@ json Bus::cmd_reprint(Ctx& c) {
     q.bind(1, *oid);
     if (!q.step() || q.null(0))
       throw BusError("not_found", "no parcel of order '" + *oid + "' has gone to a courier");
-    pid = q.i64(0);
+    s.parcel_id = q.i64(0);
   }
   Query q(db,
           "SELECT p.order_id, d.courier, d.lane, d.weight_g FROM parcels p JOIN decisions d ON "
           "d.parcel_id = p.id WHERE p.id = ?1 ORDER BY d.id DESC LIMIT 1");
-  q.bind(1, pid);
-  if (!q.step()) throw BusError("not_found", "no parcel " + std::to_string(pid));
-  const std::string order_id = q.str(0), courier = q.str(1);
-  if (courier.empty() || order_id.empty())
-    throw BusError("bad_value", "parcel " + std::to_string(pid) +
-                                    " went to an exception: it has no courier label to reprint");
+  q.bind(1, s.parcel_id);
+  if (!q.step()) throw BusError("not_found", "no parcel " + std::to_string(s.parcel_id));
+  const std::string order_id = q.str(0);
+  s.courier = q.str(1);
+  s.lane = static_cast<int>(q.i64(2));
+  s.weight_g = static_cast<std::int32_t>(q.i64(3));
+  if (s.courier.empty() || order_id.empty())
+    throw BusError("bad_value", "parcel " + std::to_string(s.parcel_id) +
+                                    " went to an exception: it has no courier label");
   auto order = d_.orders().find(order_id);
   if (!order) throw BusError("not_found", "the order '" + order_id + "' is no longer known");
-  LabelReprint e{static_cast<std::uint64_t>(pid),     courier, static_cast<int>(q.i64(2)),
-                 static_cast<std::int32_t>(q.i64(3)), *order,  c.user};
+  s.order = std::move(*order);
+  return s;
+}
+
+json Bus::cmd_reprint(Ctx& c) {
+  LabelSource s = label_source(c);
+  LabelReprint e{static_cast<std::uint64_t>(s.parcel_id),
+                 s.courier,
+                 s.lane,
+                 s.weight_g,
+                 std::move(s.order),
+                 c.user};
   Effects fx = d_.command(e, c.now);
   if (fx.print.empty()) throw BusError("internal", "the core made no print job");
   return {{"job_id", fx.print.front().job_id},
-          {"parcel_id", pid},
-          {"courier", courier},
+          {"parcel_id", s.parcel_id},
+          {"courier", s.courier},
           {"lane", e.lane}};
 }
 

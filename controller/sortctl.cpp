@@ -1,6 +1,7 @@
 // sortctl: the command-line client of the sortd bus (docs/protocol.md, section 7).
 // Exit codes: 0 ok, 1 the daemon refused (error reply), 2 usage, 3 cannot reach the daemon,
 // 4 not authorised.
+#include <sodium.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -508,17 +509,60 @@ int main(int argc, char** argv) {
   auto* reprint = app.add_subcommand("reprint", "print a parcel's label again");
   reprint->add_option("parcel_id", parcel_id, "parcel id");
   reprint->add_option("--code", code, "a barcode of the parcel");
+  // A parcel named by its id or by one of its codes (reprint, label).
+  auto parcel_ref = [&](const char* cmd) {
+    if (!code.empty()) return json{{"cmd", cmd}, {"code", code}};
+    if (!parcel_id) throw Usage("give a parcel id or --code");
+    return json{{"cmd", cmd}, {"parcel_id", parcel_id}};
+  };
   simple(
-      reprint,
-      [&] {
-        if (!code.empty()) return json{{"cmd", "reprint"}, {"code", code}};
-        if (!parcel_id) throw Usage("give a parcel id or --code");
-        return json{{"cmd", "reprint"}, {"parcel_id", parcel_id}};
-      },
+      reprint, [&] { return parcel_ref("reprint"); },
       [](const json& r) {
         std::cout << "job " << r.value("job_id", 0) << ": parcel " << r.value("parcel_id", 0) << " "
                   << r.value("courier", "") << " lane " << r.value("lane", 0) << "\n";
       });
+
+  std::string label_png, label_printer;
+  bool label_source = false;
+  auto* label = app.add_subcommand("label", "a parcel's label: its PNG preview or printer code");
+  label->add_option("parcel_id", parcel_id, "parcel id");
+  label->add_option("--code", code, "a barcode of the parcel");
+  label->add_option("--printer", label_printer, "as this printer device prints it");
+  label->add_option("-o,--output", label_png, "write the PNG preview to this file");
+  label->add_flag("--source", label_source, "print the ZPL or TSPL the printer is sent");
+  label->callback([&] {
+    req = parcel_ref("label");
+    if (!label_printer.empty()) req["printer"] = label_printer;
+    show = [&](Client&, const json& r) {
+      if (!label_png.empty()) {
+        const std::string b64 = r.value("png", "");
+        std::string png(b64.size(), '\0');
+        std::size_t len = 0;
+        if (sodium_base642bin(reinterpret_cast<unsigned char*>(png.data()), png.size(), b64.data(),
+                              b64.size(), nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL) != 0)
+          throw std::runtime_error("the daemon's PNG is not valid base64");
+        png.resize(len);
+        std::ofstream f(label_png, std::ios::binary | std::ios::trunc);
+        if (!(f << png)) throw Usage("cannot write " + label_png);
+      }
+      if (g.json_out) {
+        json out = r;
+        out.erase("png");  // written with -o, too long for a terminal
+        std::cout << out.dump(2) << "\n";
+      } else if (label_source) {
+        std::cout << r.value("source", "");
+      } else {
+        std::cout << "parcel " << r.value("parcel_id", 0) << " " << r.value("courier", "")
+                  << " lane " << r.value("lane", 0) << ": template " << r.value("template", "")
+                  << ", printer " << r.value("printer", "") << " (" << r.value("language", "")
+                  << ", " << r.value("width_mm", 0.0) << "x" << r.value("height_mm", 0.0) << " mm, "
+                  << r.value("dpi", 0) << " dpi)"
+                  << (label_png.empty() ? "" : ", written to " + label_png) << "\n";
+      }
+      return int(kOk);
+    };
+  });
 
   auto* order = app.add_subcommand("order", "cancel, hold or release an order");
   order->require_subcommand(1);

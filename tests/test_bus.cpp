@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE bus
 #include <sys/wait.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <boost/test/unit_test.hpp>
 
@@ -45,6 +46,23 @@ struct Fixture {
     sqlite3_finalize(s);
     sqlite3_close(db);
     return n;
+  }
+  // A parcel with no courier label: its last decision was an exception (no read, no order...).
+  // A parcel decided for a courier that went wrong later (lost, missorted) has one.
+  std::int64_t courierless_parcel(Client& c) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      json snap = c.ok({{"cmd", "snapshot"}});
+      for (const auto& x : snap["state"]["recent"]) {
+        if (x["state"] != "exception") continue;
+        json t = c.ok({{"cmd", "parcel"}, {"parcel_id", x["parcel_id"]}})["parcels"][0];
+        if (!t["decisions"].empty() && t["decisions"].back()["courier"] == "")
+          return t["parcel_id"].get<std::int64_t>();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    BOOST_FAIL("no parcel went to an exception without a courier within 60 s");
+    return 0;
   }
   // A parcel that went to a courier and was diverted (from the snapshot's recent parcels).
   json diverted_parcel(Client& c) {
@@ -336,17 +354,85 @@ BOOST_AUTO_TEST_CASE(parcel_trace_by_id_order_and_code_and_reprint) {
   BOOST_CHECK(sql_count("SELECT count(*) FROM audit WHERE user = 'oscar' AND action = 'reprint'") ==
               2);
   // An exception parcel has no courier label.
-  json snap = wait_state(oscar, [](const json& s) {
-    for (const auto& x : s["recent"])
-      if (x["courier"] == "" && x["state"] == "exception") return true;
-    return false;
-  });
-  for (const auto& x : snap["state"]["recent"])
-    if (x["courier"] == "" && x["state"] == "exception") {
-      BOOST_CHECK_EQUAL(oscar.error({{"cmd", "reprint"}, {"parcel_id", x["parcel_id"]}}),
-                        "bad_value");
-      break;
-    }
+  BOOST_CHECK_EQUAL(oscar.error({{"cmd", "reprint"}, {"parcel_id", courierless_parcel(oscar)}}),
+                    "bad_value");
+}
+
+// A PNG's size from its IHDR chunk (after the 8-byte signature: length, "IHDR", width, height).
+std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
+  BOOST_REQUIRE(png.size() > 24);
+  BOOST_REQUIRE_EQUAL(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  BOOST_REQUIRE_EQUAL(png.substr(12, 4), "IHDR");
+  auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+std::string unbase64(const std::string& b64) {
+  std::string out(b64.size(), '\0');
+  std::size_t len = 0;
+  BOOST_REQUIRE(sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                                  b64.data(), b64.size(), nullptr, &len, nullptr,
+                                  sodium_base64_VARIANT_ORIGINAL) == 0);
+  out.resize(len);
+  return out;
+}
+
+// The label preview: the parcel's label filled from its decision and order, for its printer,
+// drawn by the bus worker as a PNG (one pixel a dot) and as the printer's ZPL. A viewer may ask.
+BOOST_AUTO_TEST_CASE(label_preview_of_a_parcel) {
+  Client viewer = client();
+  json p = diverted_parcel(viewer);
+  const std::int64_t pid = p["parcel_id"];
+  json t = viewer.ok({{"cmd", "parcel"}, {"parcel_id", pid}})["parcels"][0];
+  json order = viewer.ok({{"cmd", "order"}, {"order_id", t["order_id"]}})["order"];
+  const std::string tracking = order["codes"][0];
+
+  json l = viewer.ok({{"cmd", "label"}, {"parcel_id", pid}});
+  BOOST_CHECK_EQUAL(l["parcel_id"], pid);
+  BOOST_CHECK_EQUAL(l["courier"], t["courier"]);
+  BOOST_CHECK_EQUAL(l["lane"], t["lane"]);
+  BOOST_CHECK_EQUAL(l["printer"], "printer-1");  // the demo station's printer printed it
+  BOOST_CHECK_EQUAL(l["job_id"], t["labels"].back()["job_id"]);
+  BOOST_CHECK_EQUAL(l["language"], "zpl");
+  BOOST_CHECK(l["template"].get<std::string>().rfind("parcel", 0) == 0);
+  const std::string zpl = l["source"];
+  BOOST_CHECK(zpl.rfind("^XA", 0) == 0);
+  BOOST_CHECK(zpl.find(tracking) != std::string::npos);
+  const auto [w, h] = png_size(unbase64(l["png"]));
+  BOOST_CHECK_EQUAL(w, 799u);  // 100 x 150 mm at 203 dpi
+  BOOST_CHECK_EQUAL(h, 1199u);
+  // By one of its codes: the same label.
+  json by_code = viewer.ok({{"cmd", "label"}, {"code", tracking}});
+  BOOST_CHECK_EQUAL(by_code["parcel_id"], pid);
+  BOOST_CHECK_EQUAL(by_code["source"], zpl);
+  // On another printer of the station by name; and refusals, each with its code.
+  BOOST_CHECK_EQUAL(
+      viewer.ok({{"cmd", "label"}, {"parcel_id", pid}, {"printer", "printer-1"}})["printer"],
+      "printer-1");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"parcel_id", pid}, {"printer", "nope"}}),
+                    "not_found");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}}), "missing_field");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"parcel_id", pid}, {"code", tracking}}),
+                    "bad_value");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"parcel_id", "7"}}), "wrong_type");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"parcel_id", 99999999}}), "not_found");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"code", "NOPE"}}), "not_found");
+  BOOST_CHECK_EQUAL(viewer.error({{"cmd", "label"}, {"parcel_id", courierless_parcel(viewer)}}),
+                    "bad_value");
+
+  // sortctl writes the PNG, byte for byte the reply's.
+  const fs::path png = dir / "label.png";
+  auto [rc, out] = run_sortctl(*st, dir, "label " + std::to_string(pid) + " -o " + png.string());
+  BOOST_CHECK_EQUAL(rc, 0);
+  BOOST_CHECK(out.find("written to") != std::string::npos);
+  BOOST_CHECK(read_text(png.string()) == unbase64(l["png"]));
+  auto [src_rc, src] = run_sortctl(*st, dir, "label --source --code " + tracking);
+  BOOST_CHECK_EQUAL(src_rc, 0);
+  BOOST_CHECK(src.find(zpl) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(alarm_acknowledge_and_bag_close) {

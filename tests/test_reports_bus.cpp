@@ -181,14 +181,14 @@ BOOST_AUTO_TEST_CASE(report_query_sortctl_formats_and_the_stored_events) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// A report is built by the bus's report worker, beside the loop: while one is being built
+// A report is built by the bus worker, beside the loop: while one is being built
 // (held 2 s here by the tests' knob), the loop keeps answering, and the report's reply comes
 // after the answers to the requests sent behind it, matched by its id.
 BOOST_AUTO_TEST_CASE(a_report_does_not_hold_up_the_loop) {
   const fs::path d = make_temp_dir("reports-async");
   {
     sortd::BusOptions bo;
-    bo.report_delay_ms = 2000;
+    bo.worker_delay_ms = 2000;
     Station slow(d, demo_config(d, "rate = 20"), bo);
     Client c(slow.router);
     const json before = wait_state(

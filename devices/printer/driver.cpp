@@ -98,13 +98,20 @@ std::vector<std::string> check_options(const StationConfig::Device& d) {
   return problems;
 }
 
-PrinterSpec spec_from_device(const StationConfig::Device& d) {
+LabelFormat label_format_of(const StationConfig::Device& d) {
   auto problems = check_options(d);
   if (!problems.empty()) throw std::invalid_argument(d.name + ": " + problems.front());
+  return {d.name, *language_from(opt(d, "language", "zpl")),
+          *size_of(opt(d, "size", "100x150"), static_cast<int>(*int_of(opt(d, "dpi", "203")))),
+          opt(d, "templates", labels::TemplateSet::default_dir())};
+}
+
+PrinterSpec spec_from_device(const StationConfig::Device& d) {
+  const LabelFormat f = label_format_of(d);
   PrinterSpec s;
   s.name = d.name;
-  s.language = *language_from(opt(d, "language", "zpl"));
-  s.size = *size_of(opt(d, "size", "100x150"), static_cast<int>(*int_of(opt(d, "dpi", "203"))));
+  s.language = f.language;
+  s.size = f.size;
   int connect_ms = static_cast<int>(int_of(opt(d, "connect_timeout_ms", "2000")).value_or(2000));
   if (d.driver == "tcp")
     s.transport = make_tcp_transport(opt(d, "host"),
@@ -201,10 +208,8 @@ class PrinterDriver : public Driver {
 
  private:
   std::unique_ptr<PrinterEngine> make_engine(DriverIo& io) {
-    auto dir = device_.options.count("templates") ? device_.options.at("templates")
-                                                  : labels::TemplateSet::default_dir();
-    auto templates =
-        std::make_shared<const labels::TemplateSet>(labels::TemplateSet::load_dir(dir));
+    auto templates = std::make_shared<const labels::TemplateSet>(
+        labels::TemplateSet::load_dir(label_format_of(device_).templates_dir));
     std::optional<PrinterSpec> backup;
     if (auto it = device_.options.find("failover"); it != device_.options.end()) {
       const StationConfig::Device* other = nullptr;

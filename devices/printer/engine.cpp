@@ -14,6 +14,17 @@ int ms_between(PrinterEngine::Clock::time_point a, PrinterEngine::Clock::time_po
 }
 }  // namespace
 
+labels::Label label_for_job(const labels::TemplateSet& templates, const PrintJob& job,
+                            const StationConfig* config,
+                            const std::map<std::string, std::string>& extra,
+                            const labels::LabelSize& size) {
+  const labels::Template* t = templates.find(job.kind, job.courier);
+  if (!t)
+    throw labels::TemplateError("no " + job.kind + " label template for courier '" + job.courier +
+                                "'");
+  return labels::fill(*t, labels::data_from_job(job, config, extra), size);
+}
+
 PrinterEngine::PrinterEngine(EngineOptions options,
                              std::shared_ptr<const labels::TemplateSet> templates,
                              const StationConfig* config, PrinterSpec primary,
@@ -35,11 +46,7 @@ bool PrinterEngine::primary_up() const {
 std::string PrinterEngine::render(const PrintJob& job,
                                   const std::map<std::string, std::string>& extra,
                                   Language language, const labels::LabelSize& size) const {
-  const labels::Template* t = templates_->find(job.kind, job.courier);
-  if (!t)
-    throw labels::TemplateError("no " + job.kind + " label template for courier '" + job.courier +
-                                "'");
-  labels::Label l = labels::fill(*t, labels::data_from_job(job, config_, extra), size);
+  labels::Label l = label_for_job(*templates_, job, config_, extra, size);
   return language == Language::Zpl ? labels::to_zpl(l) : labels::to_tspl(l);
 }
 

@@ -134,6 +134,24 @@ struct EngineOptions {
 // (host, port) or usb (vid, pid, serial); language, size, dpi. Returns one message per problem.
 std::vector<std::string> check_options(const StationConfig::Device& d);
 PrinterSpec spec_from_device(const StationConfig::Device& d);  // throws std::invalid_argument
+
+// What a configured printer's labels look like: its language, its label size and resolution,
+// and the folder its templates are read from (the `templates` option, or the default folder).
+struct LabelFormat {
+  std::string printer;  // device name
+  Language language = Language::Zpl;
+  labels::LabelSize size;
+  std::string templates_dir;
+};
+LabelFormat label_format_of(const StationConfig::Device& d);  // throws std::invalid_argument
+
+// A job filled into its template, as every printer of it is sent it (and as previews draw it):
+// the courier's own template of the job's kind, or the "*" one. Throws labels::TemplateError
+// when there is none, labels::FillError when the job cannot be printed.
+labels::Label label_for_job(const labels::TemplateSet& templates, const PrintJob& job,
+                            const StationConfig* config,
+                            const std::map<std::string, std::string>& extra,
+                            const labels::LabelSize& size);
 EngineOptions engine_options_from_device(const StationConfig::Device& d);
 
 // What a driver thread is asked to do.

@@ -96,6 +96,21 @@ bool same_origin_json(const httplib::Request& req, httplib::Response& res) {
   return true;
 }
 
+// A query parameter that must be a positive integer, copied into the daemon request `r`; a
+// bad one is answered here (bad_value) and gives false.
+bool positive_param(const httplib::Request& req, httplib::Response& res, const char* key, json& r) {
+  const std::string v = req.get_param_value(key);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n <= 0) {
+    send_error(res, "bad_value",
+               "'" + std::string(key) + "' must be a positive integer, not '" + v + "'");
+    return false;
+  }
+  r[key] = n;
+  return true;
+}
+
 bool parse_body(const httplib::Request& req, httplib::Response& res, json& out) {
   if (req.body.empty()) {
     out = json::object();
@@ -285,20 +300,27 @@ void Gateway::routes() {
       ++keys;
     }
     if (req.has_param("parcel_id")) {
-      const std::string v = req.get_param_value("parcel_id");
-      std::int64_t id = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
-      if (ec != std::errc() || p != v.data() + v.size() || id <= 0) {
-        send_error(res, "bad_value", "'parcel_id' must be a positive integer, not '" + v + "'");
-        return;
-      }
-      r["parcel_id"] = id;
+      if (!positive_param(req, res, "parcel_id", r)) return;
       ++keys;
     }
     if (keys != 1) {
       send_error(res, "missing_field", "give exactly one of code, order_id or parcel_id");
       return;
     }
+    forward(req, res, r, session_of(req));
+  });
+
+  // A parcel's label as its printer prints it: {png (base64), source (ZPL/TSPL), template,
+  // printer, size} (the parcel search's preview).
+  s.Get("/api/label", [forward, session_of](const httplib::Request& req, httplib::Response& res) {
+    json r = {{"cmd", "label"}};
+    if (req.has_param("code") == req.has_param("parcel_id")) {
+      send_error(res, "missing_field", "give exactly one of code or parcel_id");
+      return;
+    }
+    if (req.has_param("code")) r["code"] = req.get_param_value("code");
+    if (req.has_param("parcel_id") && !positive_param(req, res, "parcel_id", r)) return;
+    if (req.has_param("printer")) r["printer"] = req.get_param_value("printer");
     forward(req, res, r, session_of(req));
   });
 
@@ -321,16 +343,7 @@ void Gateway::routes() {
 
   s.Get("/api/audit", [forward, session_of](const httplib::Request& req, httplib::Response& res) {
     json r = {{"cmd", "audit"}};
-    if (req.has_param("limit")) {
-      const std::string v = req.get_param_value("limit");
-      int n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || n <= 0) {
-        send_error(res, "bad_value", "'limit' must be a positive integer, not '" + v + "'");
-        return;
-      }
-      r["limit"] = n;
-    }
+    if (req.has_param("limit") && !positive_param(req, res, "limit", r)) return;
     forward(req, res, r, session_of(req));
   });
 

@@ -3,9 +3,9 @@
 // independent peer. Screenshots of every page go to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Station, until, sleep, SHOTS, SRC, CLOCK_OFFSET_S } from './station.mjs';
+import { Station, until, sleep, run, SHOTS, SRC, CLOCK_OFFSET_S } from './station.mjs';
 
 const st = new Station();
 const RED = 'rgb(229, 72, 77)';
@@ -190,8 +190,47 @@ test('parcel search shows the full trace, as sortctl has it', { timeout: 60000 }
   const ours = ctl.parcels.find((x) => x.parcel_id === d.body.parcel_id);
   assert.equal(await card.getByTestId('ranked').locator('tr').count(), ours.decisions[0].candidates.ranked.length + 1);
   assert.ok((await card.getByTestId('trace-reads').textContent()).includes(code));
-  assert.equal(await card.getByTestId('label-preview-none').count(), 1);
-  await st.shot('search');
+  // The label preview: the daemon's drawing of the parcel's label, byte for byte what
+  // `sortctl label` writes, and its barcode reads back (zxing) as the order's tracking code.
+  const img = card.getByTestId('label-img');
+  await img.waitFor();
+  await p.waitForFunction((id) => {
+    const i = document.querySelector(`[data-testid=parcel-${id}] [data-testid=label-img]`);
+    return i && i.complete && i.naturalWidth > 0;
+  }, d.body.parcel_id, { timeout: 10000 });
+  const [w, hgt] = await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]);
+  const lbl = (await st.ctl('label', String(d.body.parcel_id), '-o', join(SHOTS, 'label-sortctl.png'))).result;
+  assert.ok(lbl, 'sortctl label answered');
+  // One pixel a printer dot: 100x150 mm at 203 dpi is 799x1199.
+  assert.deepEqual([w, hgt], [Math.round((lbl.width_mm * lbl.dpi) / 25.4), Math.round((lbl.height_mm * lbl.dpi) / 25.4)]);
+  const meta = await card.getByTestId('label-meta').textContent();
+  assert.ok(meta.includes(lbl.template) && meta.includes(lbl.printer), meta);
+  const src = await img.getAttribute('src');
+  const png = Buffer.from(src.slice(src.indexOf(',') + 1), 'base64');
+  writeFileSync(join(SHOTS, 'label-page.png'), png);
+  assert.ok(png.equals(readFileSync(join(SHOTS, 'label-sortctl.png'))), 'the page shows the daemon\'s PNG');
+  const zx = await run('ZXingReader', ['-fast', '-norotate', '-noscale', '-format', 'Code128', '-1', join(SHOTS, 'label-page.png')]);
+  assert.equal(zx.code, 0, zx.stderr);
+  assert.ok(zx.stdout.includes(`"${ctl.order.codes[0]}"`), `the label's barcode: ${zx.stdout}`);
+  await img.scrollIntoViewIfNeeded();
+  await st.shot('search', true);
+  // A parcel no courier was chosen for has no label, and says so.
+  const checked = new Set();
+  const nolabel = await until('a parcel no courier was chosen for', async () => {
+    for (const o of st.observed) {
+      if (o.topic !== 'parcel.exception' || o.body.courier || checked.has(o.body.parcel_id)) continue;
+      checked.add(o.body.parcel_id);
+      const tr = (await st.ctl('parcel', '--id', String(o.body.parcel_id))).result?.parcels?.[0];
+      if (tr?.decisions?.length && !tr.decisions.at(-1).courier) return tr.parcel_id;
+    }
+    return null;
+  }, 60000, 500);
+  await p.getByTestId('search-by').selectOption('parcel_id');
+  await p.getByTestId('search-input').fill(String(nolabel));
+  await p.getByTestId('search-input').press('Enter');
+  await p.getByTestId('parcel-' + nolabel).getByTestId('label-preview-none').waitFor();
+  assert.equal(await p.getByTestId('parcel-' + nolabel).getByTestId('label-img').count(), 0);
+  await p.getByTestId('search-by').selectOption('code');
   // Garbage: an unknown code is "not found", said so.
   await p.getByTestId('search-input').fill('NO-SUCH-CODE-42');
   await p.getByTestId('search-input').press('Enter');

@@ -41,7 +41,7 @@ export function freePort() {
   });
 }
 
-function run(cmd, args, input, timeoutMs = 20000) {
+export function run(cmd, args, input, timeoutMs = 20000) {
   return new Promise((res) => {
     const p = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       res({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });

@@ -1,6 +1,6 @@
 // Parcel search: by any code (or order id, or parcel id), the parcel's full trace from the
 // daemon's store: reads, decisions with the ranked couriers and why each loser lost, label
-// jobs, sort commands, confirmations; and the label preview's place.
+// jobs, sort commands, confirmations; and the label preview, drawn by the daemon.
 import { h, clear, fmtDateTime, fmtTime, kg } from './dom.js';
 import { t, tException, tError } from './i18n.js';
 import { api } from './api.js';
@@ -56,6 +56,9 @@ function decisionView(dec) {
 
 function parcelView(p, onReprint) {
   const ex = p.exception && p.exception !== 'none';
+  // A courier label exists when the last decision chose a courier (a parcel lost or missorted
+  // after that has one; a no-read or unknown code has none): what reprint and the preview need.
+  const labelled = !!p.decisions?.at(-1)?.courier;
   const section = (key, items, row) => h('div', { class: 'trace-sec', 'data-testid': 'trace-' + key },
     h('h3', null, `${t(key)} (${items?.length || 0})`),
     items?.length ? h('ul', null, items.map((x) => h('li', null, row(x)))) : h('div', { class: 'muted' }, '—'));
@@ -66,15 +69,49 @@ function parcelView(p, onReprint) {
         h('div', { class: 'pc-title' }, `${t('parcel')} #${p.parcel_id} · ${p.order_id || '—'}`),
         h('div', { class: ex ? 'bad-text' : 'ok-text' }, `${p.state} · ${ex ? tException(p.exception) : t('ok')}${p.courier ? ' · ' + p.courier : ''}`),
         h('div', { class: 'muted' }, fmtDateTime(p.updated))),
-      h('button', { class: 'small', disabled: ex || !p.courier, onclick: () => onReprint(p) }, t('reprint'))),
+      h('button', { class: 'small', disabled: !labelled, onclick: () => onReprint(p) }, t('reprint'))),
     h('div', { class: 'trace' },
       section('reads', p.reads, (r) => `${fmtTime(r.time)} ${r.scanner} ${r.no_read ? t('noRead') : (r.codes || []).map((c) => c.text ?? c).join(' ')}`),
       h('div', { class: 'trace-sec' }, h('h3', null, `${t('decisions')} (${p.decisions?.length || 0})`), (p.decisions || []).map(decisionView)),
       section('labelJobs', p.labels, (l) => `#${l.job_id} ${l.kind} ${l.printer} → ${l.outcome} ${l.detail || ''} ${fmtTime(l.time)}`),
       section('sortCommands', p.sort_commands, (s) => `seq ${s.seq} → ${t('lane')} ${s.chute} · ${t('sent')} ${fmtTime(s.time)} · ${t('acked_at')} ${fmtTime(s.acked)}`),
       section('confirmations', p.confirmations, (c) => `seq ${c.seq} · ${c.chute} · ${c.outcome} · ${fmtTime(c.time)}`),
-      h('div', { class: 'trace-sec' }, h('h3', null, t('labelPreview')),
-        h('div', { class: 'label-none', 'data-testid': 'label-preview-none' }, t('labelPreviewNone')))));
+      labelPreview(p, labelled)));
+}
+
+// The parcel's label as its printer prints it, drawn by the daemon (GET /api/label): the image,
+// what it was made with, and the printer code under it. An exception has no courier label.
+function labelPreview(p, labelled) {
+  const sec = h('div', { class: 'trace-sec label-sec', 'data-testid': 'label-preview' }, h('h3', null, t('labelPreview')));
+  if (!labelled) {
+    sec.append(h('div', { class: 'label-none', 'data-testid': 'label-preview-none' }, t('labelPreviewNone')));
+    return sec;
+  }
+  const box = h('div', { class: 'label-none' }, '…');
+  sec.append(box);
+  api.get(`/api/label?parcel_id=${p.parcel_id}`).then((r) => {
+    clear(box);
+    if (!r.ok) {
+      box.setAttribute('data-testid', 'label-preview-error');
+      const problems = Array.isArray(r.problems) ? r.problems : [];
+      box.append(h('div', { class: 'bad-text' }, `${tError(r.error.code)}: ${r.error.message}`),
+        problems.length ? h('ul', null, problems.map((x) => h('li', null, x))) : null);
+      return;
+    }
+    const l = r.result;
+    box.className = 'label-box';
+    const img = h('img', {
+      class: 'label-img', 'data-testid': 'label-img', src: 'data:image/png;base64,' + l.png,
+      alt: `${t('labelPreview')} #${l.parcel_id}`, title: t('labelZoom'),
+      onclick: () => img.classList.toggle('zoom'),
+    });
+    box.append(img,
+      h('div', { class: 'muted', 'data-testid': 'label-meta' },
+        `${l.template} · ${t('printer')} ${l.printer || '—'} · ${l.language.toUpperCase()} · ${l.width_mm}×${l.height_mm} mm · ${l.dpi} dpi`),
+      h('details', null, h('summary', null, t('labelSource', { lang: l.language.toUpperCase() })),
+        h('pre', { class: 'label-src', 'data-testid': 'label-source' }, l.source)));
+  });
+  return sec;
 }
 
 export function searchView() {
