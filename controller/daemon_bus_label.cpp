@@ -60,17 +60,6 @@ json Bus::cmd_label(Ctx& c) {
     dev = printer_named(cfg, printer_name);  // the job's printer while it is configured
     if (!dev) dev = printer_named(cfg, "");  // else the station's first
   }
-  printer::LabelFormat format;  // no printer configured: ZPL, 100x150 mm, 203 dpi
-  format.printer = dev ? dev->name : "";
-  format.templates_dir = labels::TemplateSet::default_dir();
-  if (dev) {
-    try {
-      format = printer::label_format_of(*dev);
-    } catch (const std::invalid_argument& e) {
-      throw BusError("config_error", e.what());
-    }
-  }
-
   PrintJob job;
   job.job_id = static_cast<std::uint64_t>(job_id);
   job.parcel_id = static_cast<std::uint64_t>(s.parcel_id);
@@ -80,9 +69,18 @@ json Bus::cmd_label(Ctx& c) {
   job.order = std::move(s.order);
   job.weight_g = s.weight_g;
   auto config = std::make_shared<const StationConfig>(cfg);
-  // Drawn by the bus worker from copies: the templates are read from their folder each time,
-  // so an edited template shows at once (the printers read theirs when they start).
-  return defer(c, "label", [job = std::move(job), config, format](WorkerDb&) {
+  // Drawn by the bus worker from copies. The printer's options and templates are read there,
+  // from their folder each time, so an edited template shows at once (the printers read theirs
+  // when they start).
+  const std::string device = dev ? dev->name : "";
+  return defer(c, "label", [job = std::move(job), config, device](WorkerDb&) {
+    printer::LabelFormat format;  // no printer configured: ZPL, 100x150 mm, 203 dpi
+    format.templates_dir = labels::TemplateSet::default_dir();
+    try {
+      if (!device.empty()) format = printer::label_format_of(*printer_named(*config, device));
+    } catch (const std::invalid_argument& e) {
+      throw BusError("config_error", e.what());
+    }
     labels::Label label;
     try {
       label = printer::label_for_job(labels::TemplateSet::load_dir(format.templates_dir), job,

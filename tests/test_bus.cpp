@@ -435,6 +435,63 @@ BOOST_AUTO_TEST_CASE(label_preview_of_a_parcel) {
   BOOST_CHECK(src.find(zpl) != std::string::npos);
 }
 
+// Another printer of the station (TSPL, 76x130 mm at 300 dpi, its own template folder): the
+// label as that printer gets it. A label that cannot be made is refused with what is wrong: a
+// template that needs a field the parcel lacks (conflict, with the problems), a folder without
+// a parcel template (config_error). The folder is read for each request: an edit shows at once.
+BOOST_AUTO_TEST_CASE(label_preview_for_another_printer_and_its_refusals) {
+  const fs::path d = make_temp_dir("bus-label");
+  const fs::path templates = d / "templates";
+  fs::create_directories(templates);
+  const std::string parcel = read_text(SORTD_SOURCE_DIR "/label-templates/templates/parcel.json");
+  std::ofstream(templates / "parcel.json") << parcel;
+  // printer-2 is never reached (port 1 refuses): its labels can be drawn all the same.
+  std::ofstream(d / "station.toml")
+      << read_text(demo_config(d, "rate = 20"))
+      << "\n[[devices]]\nname = \"printer-2\"\nkind = \"printer\"\ndriver = \"tcp\"\n"
+         "host = \"127.0.0.1\"\nport = \"1\"\nlanguage = \"tspl\"\nsize = \"76x130\"\n"
+         "dpi = \"300\"\ntemplates = \""
+      << templates.string() << "\"\n";
+  {
+    Station s(d, (d / "station.toml").string());
+    Client c(s.router);
+    json snap = wait_state(c, [](const json& st) {
+      for (const auto& p : st["recent"])
+        if (p["state"] == "diverted") return true;
+      return false;
+    });
+    json pid;
+    for (const auto& p : snap["state"]["recent"])
+      if (p["state"] == "diverted") pid = p["parcel_id"];
+    const json req = {{"cmd", "label"}, {"parcel_id", pid}, {"printer", "printer-2"}};
+    json l = c.ok(req);
+    BOOST_CHECK_EQUAL(l["printer"], "printer-2");
+    BOOST_CHECK_EQUAL(l["language"], "tspl");
+    BOOST_CHECK_EQUAL(l["source"].get<std::string>().substr(0, 17), "SIZE 76 mm,130 mm");
+    const auto [w, h] = png_size(unbase64(l["png"]));
+    BOOST_CHECK_EQUAL(w, 898u);  // 76 x 130 mm at 300 dpi
+    BOOST_CHECK_EQUAL(h, 1535u);
+
+    const std::string always = "\"always\": [";
+    std::string needs_more = parcel;
+    BOOST_REQUIRE(needs_more.find(always) != std::string::npos);
+    needs_more.insert(needs_more.find(always) + always.size(), "\"customs_code\", ");
+    std::ofstream(templates / "parcel.json") << needs_more;
+    json r = json::parse(*c.raw({req.dump()}));
+    BOOST_CHECK_EQUAL(r["error"]["code"], "conflict");
+    BOOST_CHECK(r["error"]["message"].get<std::string>().find("customs_code") != std::string::npos);
+    BOOST_REQUIRE(r["problems"].is_array());
+    BOOST_CHECK_EQUAL(r["problems"][0], "customs_code: required on every parcel label, missing");
+
+    fs::remove(templates / "parcel.json");
+    r = json::parse(*c.raw({req.dump()}));
+    BOOST_CHECK_EQUAL(r["error"]["code"], "config_error");
+    BOOST_CHECK(r["error"]["message"].get<std::string>().find("no *.json label templates") !=
+                std::string::npos);
+  }
+  fs::remove_all(d);
+}
+
 BOOST_AUTO_TEST_CASE(alarm_acknowledge_and_bag_close) {
   Client oscar = client("oscar");
   st->inject(sortd::DeviceStatus{"printer-1", sortd::DeviceKind::Printer, false, "paper out"});
