@@ -5,6 +5,12 @@ sortd_add_test(test_hmi_gateway
   LIBS sortd_hmi_gateway
   LABELS hmi)
 
+# The gateway against a real daemon that wants a login for viewing (--bus-view-login).
+sortd_add_test(test_hmi_view_login
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_hmi_view_login.cpp
+  LIBS sortd_hmi_gateway sortd_daemon
+  LABELS hmi)
+
 find_program(SORTD_NODE node)
 if(SORTD_NODE)
   add_test(NAME hmi_browser

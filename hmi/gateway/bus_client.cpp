@@ -133,6 +133,44 @@ json Requester::call(json request, std::chrono::milliseconds timeout) {
   }
 }
 
+void Requester::set_login(std::string user, std::string password) {
+  login_user_ = std::move(user);
+  login_password_ = std::move(password);
+}
+
+json Requester::call_viewing(json request, std::chrono::milliseconds timeout) {
+  if (login_user_.empty() || request.contains("token")) return call(std::move(request), timeout);
+  for (int attempt = 0;; ++attempt) {
+    std::string token;
+    {
+      std::lock_guard lk(login_mu_);
+      if (token_.empty()) {
+        json r =
+            call({{"cmd", "login"}, {"user", login_user_}, {"password", login_password_}}, timeout);
+        if (!r.value("ok", false)) {
+          const std::string why = r.value("error", json::object()).value("message", "");
+          if (why != login_refused_)  // once, not at every retry
+            spdlog::error("hmi: the gateway's login as '{}' was refused: {}", login_user_, why);
+          login_refused_ = why;
+          return r;
+        }
+        login_refused_.clear();
+        token_ = r["result"].value("token", std::string());
+        spdlog::info("hmi: logged in to the daemon as '{}' for viewing", login_user_);
+      }
+      token = token_;
+    }
+    request["token"] = token;
+    json reply = call(request, timeout);
+    const bool unknown =
+        !reply.value("ok", false) &&
+        reply.value("error", json::object()).value("code", "") == "unauthenticated";
+    if (!unknown || attempt > 0) return reply;
+    std::lock_guard lk(login_mu_);
+    if (token_ == token) token_.clear();  // log in again (unless another thread already did)
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CloneClient
 
@@ -187,7 +225,7 @@ bool CloneClient::resync(zmq::socket_t& sub, const std::string& why) {
   std::atomic<bool> done{false};
   std::thread t([&] {
     try {
-      reply = req_.call({{"cmd", "snapshot"}}, opt_.request_timeout);
+      reply = req_.call_viewing({{"cmd", "snapshot"}}, opt_.request_timeout);
     } catch (...) {
       err = std::current_exception();
     }
@@ -207,9 +245,12 @@ bool CloneClient::resync(zmq::socket_t& sub, const std::string& why) {
     if (err) std::rethrow_exception(err);
     if (!reply.value("ok", false)) {
       const json e = reply.value("error", json::object());
-      live_.set_stale("the daemon refused the snapshot: " + e.value("code", std::string("?")) +
-                      ": " + e.value("message", std::string()));
-      spdlog::warn("hmi: snapshot refused: {}", reply.dump());
+      const std::string why =
+          "the daemon refused the snapshot: " + e.value("code", std::string("?")) + ": " +
+          e.value("message", std::string());
+      live_.explain_stale(why);
+      if (why != last_refusal_) spdlog::warn("hmi: {}", why);  // once, not every retry
+      last_refusal_ = why;
       return false;
     }
     live_.load_snapshot(reply["result"]);

@@ -53,6 +53,16 @@ class Requester {
   // std::runtime_error when the reply is not a JSON object.
   nlohmann::json call(nlohmann::json request, std::chrono::milliseconds timeout);
 
+  // The gateway's own login, for a daemon that wants one for viewing too (sortd
+  // --bus-view-login): a viewer account whose session serves the live state and the pages of
+  // browsers that have not logged in.
+  void set_login(std::string user, std::string password);
+  bool has_login() const { return !login_user_.empty(); }
+  // call() for viewing: a request without a token gets the gateway's own (logging in first when
+  // there is none yet, and once more when the daemon no longer knows it, after a restart or
+  // expiry). Without a login set, the same as call(). A refused login is returned as the reply.
+  nlohmann::json call_viewing(nlohmann::json request, std::chrono::milliseconds timeout);
+
  private:
   std::unique_ptr<zmq::socket_t> take();
   void give(std::unique_ptr<zmq::socket_t> s);
@@ -62,6 +72,9 @@ class Requester {
   std::mutex mu_;
   std::vector<std::unique_ptr<zmq::socket_t>> pool_;
   std::atomic<std::uint64_t> next_id_{1};
+  std::string login_user_, login_password_;
+  std::mutex login_mu_;  // one login at a time; guards token_ and login_refused_
+  std::string token_, login_refused_;
 };
 
 class CloneClient {
@@ -89,6 +102,8 @@ class CloneClient {
   Options opt_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> snapshots_{0};
+  std::string
+      last_refusal_;  // the clone thread's: the last refused snapshot's reason (logged once)
   std::thread thread_;
 };
 

@@ -141,6 +141,7 @@ Gateway::Gateway(GatewayOptions opt)
       clone_(ctx_, opt_.bus, req_, live_, opt_.clone),
       sessions_(opt_.idle_timeout_ms),
       http_(std::make_unique<httplib::Server>()) {
+  if (!opt_.bus_user.empty()) req_.set_login(opt_.bus_user, opt_.bus_password);
   routes();
 }
 
@@ -210,7 +211,10 @@ void Gateway::routes() {
     if (sess) request["token"] = sess->token;
     json reply;
     try {
-      reply = req_.call(std::move(request), opt_.request_timeout);
+      // Viewing without a login of the browser's own goes with the gateway's (if it has one);
+      // an action needs the browser's.
+      reply = req.method == "GET" ? req_.call_viewing(std::move(request), opt_.request_timeout)
+                                  : req_.call(std::move(request), opt_.request_timeout);
     } catch (const BusUnreachable& e) {
       send_error(res, "daemon_unreachable", e.what());
       return;

@@ -45,6 +45,8 @@ struct GatewayOptions {
   bool secure_cookie = false;  // behind a TLS proxy
   int max_streams = 48;        // live streams at once (each holds an HTTP worker)
   CloneClient::Options clone;
+  // The gateway's own viewer login, for a daemon run with --bus-view-login (empty: none).
+  std::string bus_user, bus_password;
 };
 
 class Gateway {

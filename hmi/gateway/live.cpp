@@ -74,6 +74,14 @@ void Live::set_stale(const std::string& why) {
       "stale", dump(json{{"live", false}, {"reason", stale_reason_}, {"since", stale_since_}})));
 }
 
+void Live::explain_stale(const std::string& why) {
+  std::lock_guard lk(mu_);
+  if (live_ || stale_reason_ == why) return;
+  stale_reason_ = why;
+  broadcast_locked(sse(
+      "stale", dump(json{{"live", false}, {"reason", stale_reason_}, {"since", stale_since_}})));
+}
+
 void Live::go_live() {
   std::lock_guard lk(mu_);
   live_ = true;

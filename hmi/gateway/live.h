@@ -41,6 +41,9 @@ class Live {
   CloneState::Outcome apply(const std::string& topic, const std::string& body);
   // The gateway has no live data any more (why: for people). Idempotent while stale.
   void set_stale(const std::string& why);
+  // While stale, a better reason than the first one (the daemon answers but refuses the
+  // snapshot: the page should say so rather than "connecting"). Keeps `since`.
+  void explain_stale(const std::string& why);
   // Sends the snapshot to every subscriber after a resync (live again).
   void go_live();
 

@@ -2,6 +2,7 @@
 // and the live stream to browsers (docs/hmi.md).
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -55,6 +56,14 @@ int main(int argc, char** argv) {
   app.add_flag("--secure-cookie", o.secure_cookie, "mark the session cookie Secure (TLS proxy)");
   app.add_option("--server-key", server_key, "CURVE: the daemon's public key file");
   app.add_option("--client-key", client_key, "CURVE: this gateway's key pair file");
+  std::string bus_password_file = env_or("SORTD_HMI_BUS_PASSWORD_FILE", "");
+  o.bus_user = env_or("SORTD_HMI_BUS_USER", "");
+  app.add_option("--bus-user", o.bus_user,
+                 "log in to the daemon as this (viewer) user to view, for a daemon run with "
+                 "--bus-view-login (or SORTD_HMI_BUS_USER)");
+  app.add_option("--bus-password-file", bus_password_file,
+                 "the --bus-user's password: the first line of this file (or "
+                 "SORTD_HMI_BUS_PASSWORD_FILE)");
   CLI11_PARSE(app, argc, argv);
   o.idle_timeout_ms = std::int64_t(idle_s) * 1000;
   o.request_timeout = std::chrono::milliseconds(timeout_ms);
@@ -64,6 +73,14 @@ int main(int argc, char** argv) {
       if (server_key.empty() || client_key.empty())
         throw std::runtime_error("CURVE needs both --server-key and --client-key");
       o.bus.curve = sortd::hmi::load_curve_keys(server_key, client_key);
+    }
+    if (!o.bus_user.empty()) {
+      if (bus_password_file.empty())
+        throw std::runtime_error("--bus-user needs --bus-password-file");
+      std::ifstream f(bus_password_file);
+      if (!f || !std::getline(f, o.bus_password) || o.bus_password.empty())
+        throw std::runtime_error("cannot read a password from the first line of " +
+                                 bus_password_file);
     }
     if (o.listen != "127.0.0.1" && o.listen != "localhost" && o.listen != "::1")
       spdlog::warn(
