@@ -83,7 +83,7 @@ test('a new parcel appears within a second', { timeout: 90000 }, async () => {
   await until('8 new decisions', () => st.observed.slice(from).filter((o) => o.topic === 'parcel.decided' || (o.topic === 'parcel.exception' && !('state' in o.body))).length >= 8, 60000);
   await sleep(1500);
   const seen = st.observed.slice(from).filter((o) => o.topic === 'parcel.decided' || (o.topic === 'parcel.exception' && !('state' in o.body))).slice(0, 8);
-  const arrivals = await p.evaluate(() => ({ ...window.__hmi.arrivals }));
+  const arrivals = await p.evaluate(() => Object.fromEntries(window.__hmi.arrivals));
   const delays = seen.map((o) => {
     assert.ok(o.body.parcel_id in arrivals, `parcel ${o.body.parcel_id} reached the page`);
     return arrivals[o.body.parcel_id] - o.at;

@@ -2,7 +2,7 @@
 // rate by reason, decision latency, courier capacity and time to cutoff, devices, alarms.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { h, clear, fmtTime, pct, kg } from './dom.js';
+import { h, clear, morph, fmtTime, pct, kg } from './dom.js';
 import { t, tException, tError } from './i18n.js';
 import { live } from './live.js';
 import { api } from './api.js';
@@ -59,8 +59,7 @@ export function dashboardView() {
     const s = st.stats || {};
     const hourNow = (s.per_hour || []).at(-1)?.parcels;
     const exRate = s.decided ? s.exceptions / s.decided : null;
-    clear(kpis);
-    kpis.append(
+    morph(kpis,
       kpi('decided', s.decided ?? '—', 'kpi-decided'),
       kpi('diverted', s.diverted ?? '—', 'kpi-diverted'),
       kpi('readRate', pct(s.read_rate), 'kpi-read-rate', `${s.reads ?? 0} / ${s.no_reads ?? 0} ${t('noRead')}`),
@@ -73,12 +72,11 @@ export function dashboardView() {
   }
 
   function renderLanes(st) {
-    clear(lanes);
     const byCourier = Object.fromEntries((st.couriers || []).map((c) => [c.courier, c]));
-    for (const l of st.lanes) {
+    morph(lanes, st.lanes.map((l) => {
       const c = byCourier[l.courier];
       const fillPct = l.bag_max_count ? Math.min(100, (100 * l.fill) / l.bag_max_count) : 0;
-      lanes.append(h('div', {
+      return h('div', {
         class: `tile st-${l.state} kind-${l.kind}`, 'data-testid': `lane-${l.lane}`,
         'data-state': l.state, 'data-courier': l.courier || '', 'data-fill': l.fill,
       },
@@ -89,8 +87,8 @@ export function dashboardView() {
         l.kind === 'courier' ? (c?.name || l.courier) : t('kind_' + l.kind) + (l.courier ? ' · ' + (c?.name || l.courier) : '')),
       h('div', { class: 'bar' }, h('div', { class: 'bar-in', style: { width: fillPct + '%' } })),
       h('div', { class: 'tile-fill' }, `${l.fill}${l.bag_max_count ? ' / ' + l.bag_max_count : ''} · ${kg(l.fill_g)}`),
-      l.bag ? h('div', { class: 'tile-bag muted', 'data-testid': `lane-bag-${l.lane}` }, l.bag) : null));
-    }
+      l.bag ? h('div', { class: 'tile-bag muted', 'data-testid': `lane-bag-${l.lane}` }, l.bag) : null);
+    }));
   }
 
   function renderChart(st) {
@@ -128,53 +126,45 @@ export function dashboardView() {
     const total = (st.stats && st.stats.decided) || 0;
     const rows = Object.entries(by).sort((a, b) => b[1] - a[1]);
     const max = Math.max(1, ...rows.map((r) => r[1]));
-    clear(reasons);
-    if (!rows.length) reasons.append(h('div', { class: 'muted' }, t('noData')));
-    for (const [code, n] of rows) {
-      reasons.append(h('div', { class: 'reason-row', 'data-reason': code },
+    morph(reasons, rows.length ? null : h('div', { class: 'muted' }, t('noData')),
+      rows.map(([code, n]) => h('div', { class: 'reason-row', 'data-reason': code },
         h('span', { class: 'reason-name' }, tException(code)),
         h('span', { class: 'bar' }, h('span', { class: 'bar-in bad', style: { width: (100 * n) / max + '%' } })),
-        h('span', { class: 'reason-n' }, `${n} · ${total ? pct(n / total) : '—'}`)));
-    }
+        h('span', { class: 'reason-n' }, `${n} · ${total ? pct(n / total) : '—'}`))));
   }
 
   function renderCouriers(st) {
-    clear(couriers);
-    couriers.append(h('tr', null, h('th', null, t('courier')), h('th', null, t('used')), h('th', null, t('left')),
-      h('th', null, ''), h('th', null, t('cutoff')), h('th', null, t('toCutoff'))));
-    for (const c of st.couriers) {
+    morph(couriers, h('tr', null, h('th', null, t('courier')), h('th', null, t('used')), h('th', null, t('left')),
+      h('th', null, ''), h('th', null, t('cutoff')), h('th', null, t('toCutoff'))),
+    st.couriers.map((c) => {
       const lim = c.daily_parcels > 0;
       const usedPct = lim ? Math.min(100, (100 * c.used) / c.daily_parcels) : 0;
       const m = minutesToCutoff(c, couriersStamp);
-      couriers.append(h('tr', { 'data-courier': c.courier },
+      return h('tr', { 'data-courier': c.courier },
         h('td', null, h('span', { class: 'swatch', style: { background: c.color || '#888' } }), c.name || c.courier),
         h('td', null, lim ? `${c.used} / ${c.daily_parcels}` : `${c.used}`),
         h('td', { class: c.left === 0 ? 'bad-text' : '' }, c.left < 0 ? t('unlimited') : c.left),
         h('td', { class: 'cap' }, h('span', { class: 'bar' }, h('span', { class: 'bar-in' + (usedPct > 90 ? ' bad' : ''), style: { width: usedPct + '%' } }))),
         h('td', null, c.cutoff || '—'),
         h('td', { class: m != null && m <= 30 ? 'bad-text' : '' },
-          m == null ? '—' : m <= 0 ? t('cutoffPassed') : `${Math.floor(m / 60)}h ${m % 60}${t('min')}`)));
-    }
+          m == null ? '—' : m <= 0 ? t('cutoffPassed') : `${Math.floor(m / 60)}h ${m % 60}${t('min')}`));
+    }));
   }
 
   function renderDevices(st) {
-    clear(devices);
-    for (const d of st.devices) {
-      devices.append(h('li', { class: d.up ? 'up' : 'down', 'data-device': d.device, 'data-up': d.up ? '1' : '0' },
+    morph(devices, st.devices.map((d) =>
+      h('li', { class: d.up ? 'up' : 'down', 'data-device': d.device, 'data-up': d.up ? '1' : '0' },
         h('span', { class: 'dot' }),
         h('span', { class: 'dev-name' }, d.device),
         h('span', { class: 'dev-kind' }, d.kind === 'sorter' ? 'PLC' : d.kind),
         h('span', { class: 'dev-state' }, d.up ? t('up') : t('down')),
         h('span', { class: 'dev-detail' }, d.detail || ''),
-        h('span', { class: 'dev-since' }, t('since') + ' ' + fmtTime(d.since))));
-    }
+        h('span', { class: 'dev-since' }, t('since') + ' ' + fmtTime(d.since)))));
   }
 
   function renderAlarms(st) {
-    clear(alarms);
-    if (!st.alarms.length) alarms.append(h('li', { class: 'muted' }, t('noAlarms')));
-    for (const a of st.alarms) {
-      alarms.append(h('li', { class: 'alarm sev-' + a.severity + (a.acked ? ' acked' : ''), 'data-key': a.key },
+    morph(alarms, st.alarms.length ? null : h('li', { class: 'muted' }, t('noAlarms')),
+      st.alarms.map((a) => h('li', { class: 'alarm sev-' + a.severity + (a.acked ? ' acked' : ''), 'data-key': a.key },
         h('span', { class: 'alarm-text' }, a.text),
         h('span', { class: 'alarm-since' }, fmtTime(a.since)),
         a.acked ? h('span', { class: 'alarm-acked' }, `${t('acked')} ${t('by')} ${a.acked_by || ''}`)
@@ -182,8 +172,7 @@ export function dashboardView() {
             const r = await api.action('alarm.ack', { key: a.key });
             alarmMsg.className = 'msg ' + (r.ok ? 'ok' : 'err');
             alarmMsg.textContent = r.ok ? `${t('ack')}: ${t('done')}` : `${tError(r.error.code)}: ${r.error.message}`;
-          } }, t('ack'))));
-    }
+          } }, t('ack')))));
   }
 
   let pending = false;
@@ -196,11 +185,11 @@ export function dashboardView() {
     setTimeout(() => requestAnimationFrame(() => { pending = false; lastPaint = Date.now(); paint(); }), wait);
   }
   function paint() {
-    for (const [k, el] of Object.entries(titles)) el.textContent = t(k);
+    for (const [k, el] of Object.entries(titles)) if (el.textContent !== t(k)) el.textContent = t(k);
     const st = live.state;
     if (!st) return;
     degraded.hidden = !st.station.degraded;
-    degraded.textContent = t('degraded');
+    if (degraded.textContent !== t('degraded')) degraded.textContent = t('degraded');
     renderKpis(st);
     renderLanes(st);
     renderChart(st);

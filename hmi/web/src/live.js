@@ -13,7 +13,7 @@ export const live = {
   lastEvent: 0,       // Date.now() of the last event from the gateway
   decisions: [],      // the last decisions (parcel.decided / parcel.exception), newest first
   lastDecision: null,
-  arrivals: {},       // parcel_id -> Date.now() when its decision reached the page (tests)
+  arrivals: new Map(), // parcel_id -> Date.now() when its decision reached the page (tests; the last 1000)
   events: 0,
 };
 
@@ -75,7 +75,11 @@ function noteDecision(d) {
   live.lastDecision = d;
   live.decisions.unshift(d);
   if (live.decisions.length > MAX_DECISIONS) live.decisions.length = MAX_DECISIONS;
-  if (d.parcel_id != null && !(d.parcel_id in live.arrivals)) live.arrivals[d.parcel_id] = Date.now();
+  if (d.parcel_id != null && !live.arrivals.has(d.parcel_id)) {
+    live.arrivals.set(d.parcel_id, Date.now());
+    // A wall screen runs for weeks: keep the last ones only (a Map iterates oldest first).
+    if (live.arrivals.size > 1000) live.arrivals.delete(live.arrivals.keys().next().value);
+  }
 }
 
 // A final state updates the row of its parcel (e.g. a lost or rejected parcel turns red).

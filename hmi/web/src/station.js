@@ -1,7 +1,7 @@
 // The station screen: what the staff at the scan station look at after every scan. The last
 // parcel's lane number and courier, huge, green when it is sorted, red with the reason in words
 // when it is an exception, a beep on an exception, the last few parcels, and a reprint button.
-import { h, clear, append, fmtTime, kg } from './dom.js';
+import { h, morph, fmtTime, kg } from './dom.js';
 import { t, tException, tError } from './i18n.js';
 import { live } from './live.js';
 import { api } from './api.js';
@@ -80,19 +80,19 @@ export function stationView() {
 
   function render() {
     paintSound();
-    title.textContent = t('lastParcels');
-    reprintBtn.textContent = t('reprintLast');
+    if (title.textContent !== t('lastParcels')) title.textContent = t('lastParcels');
+    if (reprintBtn.textContent !== t('reprintLast')) reprintBtn.textContent = t('reprintLast');
     const d = live.lastDecision;
-    clear(big);
+    // morph: a render that changes nothing (a later state of an older parcel) repaints nothing.
     if (!d) {
       big.className = 'big idle';
-      big.append(h('div', { class: 'big-wait' }, t('waiting')));
+      morph(big, h('div', { class: 'big-wait' }, t('waiting')));
     } else {
       const ex = isException(d);
       big.className = 'big ' + (ex ? 'bad' : 'good');
       big.dataset.parcel = d.parcel_id;
       big.dataset.exception = d.exception || 'none';
-      append(big, [
+      morph(big, [
         h('div', { class: 'big-label' }, t('lane')),
         h('div', { class: 'big-lane', 'data-testid': 'big-lane' }, d.lane ?? '—'),
         h('div', { class: 'big-courier', 'data-testid': 'big-courier' },
@@ -104,14 +104,13 @@ export function stationView() {
           d.attempt ? '  ' + t('attempt', { n: d.attempt + 1 }) : '')]);
     }
     reprintBtn.disabled = !d || isException(d);
-    clear(list);
-    for (const p of live.decisions.slice(1, 9)) {
+    morph(list, live.decisions.slice(1, 9).map((p) => {
       const ex = isException(p);
-      list.append(h('li', { class: ex ? 'bad' : 'good', 'data-parcel': p.parcel_id },
+      return h('li', { class: ex ? 'bad' : 'good', 'data-parcel': p.parcel_id },
         h('span', { class: 'r-lane' }, p.lane ?? '—'),
         h('span', { class: 'r-what' }, ex ? tException(p.exception) : (p.courier_name || p.courier || '')),
-        h('span', { class: 'r-meta' }, `#${p.parcel_id} ${fmtTime(p.time)}`)));
-    }
+        h('span', { class: 'r-meta' }, `#${p.parcel_id} ${fmtTime(p.time)}`));
+    }));
   }
   return { root, render, onDecision(d) { if (isException(d)) beep(); } };
 }
