@@ -3,6 +3,8 @@
 #include "daemon_bus.h"
 
 #include <sodium.h>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon_bus_ctx.h"
@@ -191,15 +193,26 @@ void Bus::on_router_readable() {
   }
 }
 
-// A reply the bus worker finished: [envelope...] [reply], sent on as it is.
+// A job the bus worker finished: [job number] [envelope...] [reply]. A job with a second half
+// for the loop (Bus::defer's `then`) gets it now, with the worker's result; the reply is sent on.
 void Bus::on_worker_done() {
   for (int n = 0; n < 64; ++n) {
     std::vector<zmq::message_t> parts = recv_multipart(worker_replies_);
     if (parts.empty()) return;
-    for (std::size_t i = 0; i < parts.size(); ++i)
-      router_.send(parts[i],
-                   (i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::none) |
-                       zmq::send_flags::dontwait);
+    if (parts.size() < 2) continue;
+    std::uint64_t job = 0;
+    if (parts[0].size() == sizeof job) std::memcpy(&job, parts[0].data(), sizeof job);
+    std::string reply = parts.back().to_string();
+    if (auto it = then_.find(job); it != then_.end()) {
+      auto [what, then] = std::move(it->second);
+      then_.erase(it);
+      json r = json::parse(reply, nullptr, false);
+      if (r.is_object() && r.value("ok", false))
+        reply = reply_to(r["id"], what, [&] { return then(std::move(r["result"])); });
+    }
+    for (std::size_t i = 1; i + 1 < parts.size(); ++i)
+      router_.send(parts[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    router_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
   }
 }
 
@@ -271,22 +284,28 @@ std::optional<std::string> Bus::handle_request(std::string_view frame,
     return reply_error(id, "unknown_command",
                        "unknown command '" + cmd + "' (see docs/protocol.md, section 5)");
   Ctx ctx{req, cmd, nullptr, "", Daemon::now_ms(), envelope, false};
-  try {
+  std::string reply = reply_to(id, cmd, [&] {
     authorise(ctx, c->second.role);
-    json result = (this->*(c->second.fn))(ctx);
-    if (ctx.deferred) return std::nullopt;
-    return reply_ok(id, std::move(result));
+    return (this->*(c->second.fn))(ctx);
+  });
+  if (ctx.deferred) return std::nullopt;
+  return reply;
+}
+
+std::string reply_to(const json& id, const std::string& what, const std::function<json()>& f) {
+  try {
+    return reply_ok(id, f());
   } catch (const BusError& e) {
     return reply_error(id, e.code, e.what(), e.extra);
   } catch (const StoreError& e) {
-    spdlog::error("bus: {}: {}", cmd, e.what());
+    spdlog::error("bus: {}: {}", what, e.what());
     return reply_error(id, "store_error", e.what());
   } catch (const ConfigError& e) {
     std::string msg;
     for (const auto& i : e.issues()) msg += (msg.empty() ? "" : "\n") + i.str();
     return reply_error(id, "config_error", msg);
   } catch (const std::exception& e) {
-    spdlog::error("bus: {}: {}", cmd, e.what());
+    spdlog::error("bus: {}: {}", what, e.what());
     return reply_error(id, "internal", e.what());
   }
 }

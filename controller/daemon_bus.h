@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -147,7 +148,10 @@ class Bus {
   LabelSource label_source(Ctx&);
   // Hands a request to the bus worker (daemon_bus_worker.h) and marks it deferred; called
   // directly (no envelope), runs `build` here on the daemon's connection and returns its result.
-  nlohmann::json defer(Ctx& c, std::string what, std::function<nlohmann::json(WorkerDb&)> build);
+  // `then`, when given, runs on the loop with the worker's result and makes the reply (a login:
+  // the worker checks the password, the loop opens the session).
+  nlohmann::json defer(Ctx& c, std::string what, std::function<nlohmann::json(WorkerDb&)> build,
+                       std::function<nlohmann::json(nlohmann::json)> then = {});
   static const std::map<std::string, Command, std::less<>>& commands();
 
   Daemon& d_;
@@ -162,6 +166,10 @@ class Bus {
   Sessions sessions_;
   zmq::socket_t worker_replies_;  // PULL: the bus worker's finished replies, with envelopes
   std::unique_ptr<BusWorker> worker_;
+  std::uint64_t jobs_ = 0;  // the worker's jobs so far (their numbers)
+  // The loop's second half of jobs in the worker, by job number, with the request's name.
+  std::map<std::uint64_t, std::pair<std::string, std::function<nlohmann::json(nlohmann::json)>>>
+      then_;
 };
 
 }  // namespace sortd

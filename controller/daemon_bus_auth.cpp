@@ -191,30 +191,27 @@ bool verify_password(const std::string& hash, std::string_view password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
-Sessions::LoginResult Sessions::login(const UsersFile& users, const std::string& name,
-                                      std::string_view password, std::int64_t now_ms,
-                                      Session& out) {
+bool Sessions::attempt(const std::string& name, std::int64_t now_ms) {
   auto& fails = failures_[name];
   while (!fails.empty() && now_ms - fails.front() > kFailureWindowMs) fails.pop_front();
-  if (fails.size() >= static_cast<std::size_t>(kMaxFailures)) return LoginResult::RateLimited;
-  const BusUser* u = users.find(name);
-  // Verify against a hash even for an unknown name, so that timing tells nothing.
-  static const std::string dummy = hash_password("not a password", "min");
-  const bool ok = verify_password(u ? u->password_hash : dummy, password) && u;
-  if (!ok) {
-    fails.push_back(now_ms);
-    return LoginResult::Failed;
+  if (fails.size() >= static_cast<std::size_t>(kMaxFailures)) return false;
+  fails.push_back(now_ms);
+  return true;
+}
+
+Session Sessions::open(const BusUser& user, std::int64_t ttl_s, std::int64_t now_ms) {
+  if (auto it = failures_.find(user.name); it != failures_.end()) {
+    if (!it->second.empty()) it->second.pop_back();  // this attempt's
+    if (it->second.empty()) failures_.erase(it);
   }
-  if (fails.empty()) failures_.erase(name);
   init_sodium();
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-  Session s{hex, u->name, u->role, now_ms + users.session_ttl_s * 1000};
+  Session s{hex, user.name, user.role, now_ms + ttl_s * 1000};
   sessions_[s.token] = s;
-  out = s;
-  return LoginResult::Ok;
+  return s;
 }
 
 const Session* Sessions::find(const std::string& token, std::int64_t now_ms) {

@@ -49,11 +49,16 @@ struct Session {
 };
 
 // Sessions in memory: random 256-bit tokens with an expiry; a rate limit on failed logins.
+// A login is checked in three steps, so that the slow part (the password hash, ~0.1 s) can run
+// away from the daemon's loop: attempt() (the rate limit), verify_password() anywhere, then
+// open() when the password was right (a wrong one stays counted as a failure).
 class Sessions {
  public:
-  enum class LoginResult { Ok, Failed, RateLimited };
-  LoginResult login(const UsersFile& users, const std::string& name, std::string_view password,
-                    std::int64_t now_ms, Session& out);
+  // False when `name` had kMaxFailures failed (or unfinished) logins in the last minute. Else
+  // counts this attempt as failed until open() says otherwise, so that logins in flight count.
+  bool attempt(const std::string& name, std::int64_t now_ms);
+  // The password was right: the attempt does not count as a failure; a new session.
+  Session open(const BusUser& user, std::int64_t ttl_s, std::int64_t now_ms);
   // The session of a token, or nullptr when unknown or expired (expired ones are dropped).
   const Session* find(const std::string& token, std::int64_t now_ms);
   void logout(const std::string& token) { sessions_.erase(token); }

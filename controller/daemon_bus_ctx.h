@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ inline constexpr const char* kWorkerReplies = "inproc://sortd/bus-worker";
 std::string reply_ok(const nlohmann::json& id, nlohmann::json result);
 std::string reply_error(const nlohmann::json& id, const std::string& code,
                         const std::string& message, const nlohmann::json& extra = nullptr);
+// The reply to `id` from what `f` returns, or from what it throws: a BusError with its code,
+// StoreError as store_error, ConfigError as config_error, anything else as internal (`what`
+// names the request in the log).
+std::string reply_to(const nlohmann::json& id, const std::string& what,
+                     const std::function<nlohmann::json()>& f);
 
 struct Bus::Ctx {
   const nlohmann::json& req;

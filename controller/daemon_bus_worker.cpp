@@ -1,7 +1,8 @@
 // sortd bus: the worker thread for the requests that must not hold up the event loop (reports,
-// label previews; daemon_bus_worker.h). The loop checks a request (role, arguments) and gathers
-// what the job needs from its own state; the worker builds the reply and hands it, with the
-// request's envelope, back to the loop (kWorkerReplies), which sends it on the ROUTER.
+// label previews, password checks; daemon_bus_worker.h). The loop checks a request (role,
+// arguments) and gathers what the job needs from its own state; the worker builds the reply and
+// hands it, with the request's envelope, back to the loop (kWorkerReplies), which finishes it
+// when the job has a second half (a login opens its session there) and sends it on the ROUTER.
 #include "daemon_bus_worker.h"
 
 #include <spdlog/spdlog.h>
@@ -18,26 +19,6 @@
 namespace sortd {
 
 using nlohmann::json;
-
-namespace {
-
-// The reply to one job, its errors as the loop would have answered them.
-std::string job_reply(const BusWorker::Job& job, WorkerDb& db) {
-  const std::string& what = job.what;
-  try {
-    return reply_ok(job.id, job.build(db));
-  } catch (const BusError& e) {
-    return reply_error(job.id, e.code, e.what(), e.extra);
-  } catch (const StoreError& e) {
-    spdlog::error("bus: {}: {}", what, e.what());
-    return reply_error(job.id, "store_error", e.what());
-  } catch (const std::exception& e) {
-    spdlog::error("bus: {}: {}", what, e.what());
-    return reply_error(job.id, "internal", e.what());
-  }
-}
-
-}  // namespace
 
 WorkerDb::~WorkerDb() {
   if (owned_) sqlite3_close(db_);
@@ -89,24 +70,29 @@ void BusWorker::run(std::stop_token st) {
       jobs_.pop_front();
     }
     if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
-    const std::string reply = job_reply(job, db);
+    const std::string reply = reply_to(job.id, job.what, [&] { return job.build(db); });
+    out.send(zmq::buffer(&job.number, sizeof job.number), zmq::send_flags::sndmore);
     for (auto& frame : job.envelope) out.send(zmq::buffer(frame), zmq::send_flags::sndmore);
     out.send(zmq::buffer(reply), zmq::send_flags::none);
   }
 }
 
-json Bus::defer(Ctx& c, std::string what, std::function<json(WorkerDb&)> build) {
+json Bus::defer(Ctx& c, std::string what, std::function<json(WorkerDb&)> build,
+                std::function<json(json)> then) {
   if (c.envelope && worker_) {
     const auto id = c.req.find("id");
+    const std::uint64_t number = ++jobs_;
+    if (then) then_.emplace(number, std::pair{what, std::move(then)});
     worker_->submit(
-        {*c.envelope, id == c.req.end() ? json() : *id, std::move(what), std::move(build)});
+        {number, *c.envelope, id == c.req.end() ? json() : *id, std::move(what), std::move(build)});
     c.deferred = true;
     return nullptr;
   }
-  // Called directly (tests, fuzzing): here, on the daemon's own connection. Errors go to the
-  // caller as they are.
+  // Called directly (tests, fuzzing): both halves here, on the daemon's own connection. Errors
+  // go to the caller as they are.
   WorkerDb db(d_.store().handle());
-  return build(db);
+  json result = build(db);
+  return then ? then(std::move(result)) : result;
 }
 
 }  // namespace sortd

@@ -1,10 +1,12 @@
 // sortd bus, internal: the bus worker (daemon_bus_worker.cpp). One thread, with its own
 // read-only connection to the store, does the requests that take too long for the event loop
-// (reports, label previews), one after the other. It sends each reply, behind its request's
-// ROUTER envelope, to kWorkerReplies, where the loop picks it up and sends it on.
+// (reports, label previews, password checks), one after the other. It sends each reply, behind
+// its job number and its request's ROUTER envelope, to kWorkerReplies, where the loop picks it
+// up and sends it on.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -40,6 +42,7 @@ class WorkerDb {
 class BusWorker {
  public:
   struct Job {
+    std::uint64_t number = 0;  // sent back first, for the loop's second half (Bus::defer)
     std::vector<std::string> envelope;
     nlohmann::json id;
     std::string what;  // for the log: "report", "label"

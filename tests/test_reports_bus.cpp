@@ -216,3 +216,50 @@ BOOST_AUTO_TEST_CASE(a_report_does_not_hold_up_the_loop) {
   }
   fs::remove_all(d);
 }
+
+// A login's password check (Argon2id, ~0.1 s with the production cost) is done by the bus worker
+// too: the loop answers the requests behind it first. Logins still being checked count against
+// the rate limit, so a burst of guesses cannot outrun it.
+BOOST_AUTO_TEST_CASE(a_login_does_not_hold_up_the_loop) {
+  const fs::path d = make_temp_dir("login-async");
+  {
+    sortd::BusOptions bo;
+    bo.worker_delay_ms = 1000;
+    bo.users_file = write_users(d);
+    Station slow(d, demo_config(d, "rate = 20"), bo);
+    Client c(slow.router);
+    wait_state(c, [](const json& s) { return s["stats"]["decided"].get<std::int64_t>() >= 1; });
+    auto send = [&](const json& req) { c.socket().send(zmq::buffer(req.dump())); };
+    auto receive = [&] {
+      zmq::pollitem_t it{c.socket().handle(), 0, ZMQ_POLLIN, 0};
+      BOOST_REQUIRE_MESSAGE(zmq::poll(&it, 1, std::chrono::seconds(60)) == 1, "no reply");
+      zmq::message_t m;
+      BOOST_REQUIRE(c.socket().recv(m));
+      return json::parse(m.to_string());
+    };
+    const int guesses = sortd::Sessions::kMaxFailures;
+    for (int i = 0; i < guesses; ++i)
+      send({{"cmd", "login"}, {"user", "vera"}, {"password", "guess"}, {"id", i}});
+    send({{"cmd", "login"}, {"user", "vera"}, {"password", "vera-pw"}, {"id", "one-too-many"}});
+    send({{"cmd", "login"}, {"user", "oscar"}, {"password", "oscar-pw"}, {"id", "oscar"}});
+    send({{"cmd", "hello"}, {"id", "hello"}});
+    // At once, from the loop: the rate limit (five guesses in flight) and hello.
+    const json limited = receive(), hello = receive();
+    BOOST_TEST(limited["id"] == "one-too-many");
+    BOOST_TEST(limited["error"]["code"] == "rate_limited");
+    BOOST_TEST(hello["id"] == "hello");
+    // Then the checked ones, in order: the guesses fail, oscar's login opens a session.
+    for (int i = 0; i < guesses; ++i) {
+      const json r = receive();
+      BOOST_TEST(r["id"] == i);
+      BOOST_TEST(r["error"]["code"] == "login_failed");
+    }
+    const json oscar = receive();
+    BOOST_TEST(oscar["id"] == "oscar");
+    BOOST_TEST_REQUIRE(oscar["ok"] == true, oscar.dump());
+    json who = c.ok({{"cmd", "whoami"}, {"token", oscar["result"]["token"]}});
+    BOOST_TEST(who["user"] == "oscar");
+    BOOST_TEST(who["role"] == "operator");
+  }
+  fs::remove_all(d);
+}
