@@ -204,7 +204,9 @@ void Bus::on_worker_done() {
     if (parts[0].size() == sizeof job) std::memcpy(&job, parts[0].data(), sizeof job);
     std::string reply = parts.back().to_string();
     if (auto it = then_.find(job); it != then_.end()) {
-      auto [what, then] = std::move(it->second);
+      // (No structured binding: clang before 16 cannot capture one in the lambda below.)
+      const std::string what = it->second.first;
+      const std::function<json(json)> then = std::move(it->second.second);
       then_.erase(it);
       json r = json::parse(reply, nullptr, false);
       if (r.is_object() && r.value("ok", false))
