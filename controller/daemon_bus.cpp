@@ -3,6 +3,7 @@
 #include "daemon_bus.h"
 
 #include <sodium.h>
+
 #include <cstring>
 
 #include <spdlog/spdlog.h>

@@ -1,11 +1,12 @@
 // sortd: the ZeroMQ bus of the daemon (docs/protocol.md). A PUB socket streams every
 // publication of the station core with a strictly increasing sequence number (plus a heartbeat),
 // and a ROUTER socket answers requests: the clone pattern's snapshot, queries, commands, order
-// import, login. Everything runs on the daemon's loop thread but reports and label previews,
-// which a worker thread builds on its own read-only connection to the store (a month by the hour
-// takes a second, a label preview tens of milliseconds: they must not hold up sorting) and
-// answers through the loop. Construct the Bus after
-// Daemon::start() and before Daemon::run(), destroy it after run() returns and before the Daemon.
+// import, login. Everything runs on the daemon's loop thread but reports, label previews and
+// password checks, which a worker thread does (with its own read-only connection to the store):
+// a month by the hour takes a second, a label preview tens of milliseconds, a password hash a
+// tenth of a second, and none of that may hold up sorting. Their replies go out through the loop.
+// Construct the Bus after Daemon::start() and before Daemon::run(), destroy it after run()
+// returns and before the Daemon.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +38,8 @@ struct BusOptions {
   std::string curve_clients_file;  // allowed client public keys
   int heartbeat_ms = 1000;
   int pub_hwm = 100000;
-  // Tests only: the bus worker waits this long before each job (a report, a label preview),
-  // which shows that the loop keeps sorting and answering meanwhile.
+  // Tests only: the bus worker waits this long before each job (a report, a label preview, a
+  // password check), which shows that the loop keeps sorting and answering meanwhile.
   int worker_delay_ms = 0;
 };
 

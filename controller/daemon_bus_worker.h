@@ -45,7 +45,7 @@ class BusWorker {
     std::uint64_t number = 0;  // sent back first, for the loop's second half (Bus::defer)
     std::vector<std::string> envelope;
     nlohmann::json id;
-    std::string what;  // for the log: "report", "label"
+    std::string what;  // for the log: "report", "label", "login"
     // The reply's result. Throws BusError (its code), StoreError (store_error) or anything
     // else (internal). It must not touch the loop's state: give it copies.
     std::function<nlohmann::json(WorkerDb&)> build;

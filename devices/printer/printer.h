@@ -134,6 +134,7 @@ struct EngineOptions {
 // (host, port) or usb (vid, pid, serial); language, size, dpi. Returns one message per problem.
 std::vector<std::string> check_options(const StationConfig::Device& d);
 PrinterSpec spec_from_device(const StationConfig::Device& d);  // throws std::invalid_argument
+EngineOptions engine_options_from_device(const StationConfig::Device& d);
 
 // What a configured printer's labels look like: its language, its label size and resolution,
 // and the folder its templates are read from (the `templates` option, or the default folder).
@@ -152,7 +153,6 @@ labels::Label label_for_job(const labels::TemplateSet& templates, const PrintJob
                             const StationConfig* config,
                             const std::map<std::string, std::string>& extra,
                             const labels::LabelSize& size);
-EngineOptions engine_options_from_device(const StationConfig::Device& d);
 
 // What a driver thread is asked to do.
 struct Command {

@@ -57,7 +57,6 @@ class Requester {
   // --bus-view-login): a viewer account whose session serves the live state and the pages of
   // browsers that have not logged in.
   void set_login(std::string user, std::string password);
-  bool has_login() const { return !login_user_.empty(); }
   // call() for viewing: a request without a token gets the gateway's own (logging in first when
   // there is none yet, and once more when the daemon no longer knows it, after a restart or
   // expiry). Without a login set, the same as call(). A refused login is returned as the reply.
@@ -102,8 +101,8 @@ class CloneClient {
   Options opt_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> snapshots_{0};
-  std::string
-      last_refusal_;  // the clone thread's: the last refused snapshot's reason (logged once)
+  // The clone thread's: the last refused snapshot's reason (logged once).
+  std::string last_refusal_;
   std::thread thread_;
 };
 
