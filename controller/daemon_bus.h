@@ -138,15 +138,9 @@ class Bus {
   nlohmann::json lane_set(Ctx&, bool enabled);
   nlohmann::json order_status(Ctx&, OrderStatus s);
   nlohmann::json parcel_trace(std::uint64_t parcel_id);
-  // What a parcel's label is made from (reprint, label): its last decision and its order.
-  struct LabelSource {
-    std::int64_t parcel_id = 0;
-    std::string courier;
-    int lane = 0;
-    std::int32_t weight_g = 0;
-    Order order;
-  };
-  LabelSource label_source(Ctx&);
+  // What a parcel's label is made from (reprint, label): its last decision and its order, as a
+  // reprint event (the caller sets its user).
+  LabelReprint label_source(Ctx&);
   // Hands a request to the bus worker (daemon_bus_worker.h) and marks it deferred; called
   // directly (no envelope), runs `build` here on the daemon's connection and returns its result.
   // `then`, when given, runs on the loop with the worker's result and makes the reply (a login:

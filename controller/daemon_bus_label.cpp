@@ -36,7 +36,7 @@ const StationConfig::Device* printer_named(const StationConfig& cfg, const std::
 }  // namespace
 
 json Bus::cmd_label(Ctx& c) {
-  LabelSource s = label_source(c);
+  LabelReprint s = label_source(c);
   // The label job it was last printed as (its id is on the label) and that job's printer.
   std::int64_t job_id = 0;
   std::string printer_name;
@@ -44,7 +44,7 @@ json Bus::cmd_label(Ctx& c) {
     Query q(d_.store().handle(),
             "SELECT id, printer FROM label_jobs WHERE parcel_id = ?1 AND kind = 'parcel' "
             "ORDER BY id DESC LIMIT 1");
-    q.bind(1, s.parcel_id);
+    q.bind(1, static_cast<std::int64_t>(s.parcel_id));
     if (q.step()) {
       job_id = q.i64(0);
       printer_name = q.str(1);
@@ -62,7 +62,7 @@ json Bus::cmd_label(Ctx& c) {
   }
   PrintJob job;
   job.job_id = static_cast<std::uint64_t>(job_id);
-  job.parcel_id = static_cast<std::uint64_t>(s.parcel_id);
+  job.parcel_id = s.parcel_id;
   job.kind = "parcel";
   job.courier = s.courier;
   job.lane = s.lane;

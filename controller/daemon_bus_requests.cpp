@@ -527,14 +527,14 @@ json Bus::cmd_alarm_ack(Ctx& c) {
   return {{"key", key}, {"acked", true}};
 }
 
-Bus::LabelSource Bus::label_source(Ctx& c) {
+LabelReprint Bus::label_source(Ctx& c) {
   if (c.has("parcel_id") == c.has("code"))
     throw BusError(c.has("code") ? "bad_value" : "missing_field",
                    "give exactly one of 'parcel_id' or 'code'");
   sqlite3* db = d_.store().handle();
-  LabelSource s;
+  std::int64_t pid = 0;
   if (c.has("parcel_id")) {
-    s.parcel_id = c.integer_in("parcel_id", 1, INT64_MAX);
+    pid = c.integer_in("parcel_id", 1, INT64_MAX);
   } else {
     const std::string code = c.nonempty("code", "a barcode");
     auto oid = d_.orders().id_by_code(code);
@@ -543,39 +543,31 @@ Bus::LabelSource Bus::label_source(Ctx& c) {
     q.bind(1, *oid);
     if (!q.step() || q.null(0))
       throw BusError("not_found", "no parcel of order '" + *oid + "' has gone to a courier");
-    s.parcel_id = q.i64(0);
+    pid = q.i64(0);
   }
   Query q(db,
           "SELECT p.order_id, d.courier, d.lane, d.weight_g FROM parcels p JOIN decisions d ON "
           "d.parcel_id = p.id WHERE p.id = ?1 ORDER BY d.id DESC LIMIT 1");
-  q.bind(1, s.parcel_id);
-  if (!q.step()) throw BusError("not_found", "no parcel " + std::to_string(s.parcel_id));
-  const std::string order_id = q.str(0);
-  s.courier = q.str(1);
-  s.lane = static_cast<int>(q.i64(2));
-  s.weight_g = static_cast<std::int32_t>(q.i64(3));
-  if (s.courier.empty() || order_id.empty())
-    throw BusError("bad_value", "parcel " + std::to_string(s.parcel_id) +
+  q.bind(1, pid);
+  if (!q.step()) throw BusError("not_found", "no parcel " + std::to_string(pid));
+  const std::string order_id = q.str(0), courier = q.str(1);
+  if (courier.empty() || order_id.empty())
+    throw BusError("bad_value", "parcel " + std::to_string(pid) +
                                     " went to an exception: it has no courier label");
   auto order = d_.orders().find(order_id);
   if (!order) throw BusError("not_found", "the order '" + order_id + "' is no longer known");
-  s.order = std::move(*order);
-  return s;
+  return {static_cast<std::uint64_t>(pid),     courier, static_cast<int>(q.i64(2)),
+          static_cast<std::int32_t>(q.i64(3)), *order,  ""};
 }
 
 json Bus::cmd_reprint(Ctx& c) {
-  LabelSource s = label_source(c);
-  LabelReprint e{static_cast<std::uint64_t>(s.parcel_id),
-                 s.courier,
-                 s.lane,
-                 s.weight_g,
-                 std::move(s.order),
-                 c.user};
+  LabelReprint e = label_source(c);
+  e.user = c.user;
   Effects fx = d_.command(e, c.now);
   if (fx.print.empty()) throw BusError("internal", "the core made no print job");
   return {{"job_id", fx.print.front().job_id},
-          {"parcel_id", s.parcel_id},
-          {"courier", s.courier},
+          {"parcel_id", e.parcel_id},
+          {"courier", e.courier},
           {"lane", e.lane}};
 }
 

@@ -181,6 +181,19 @@ BOOST_AUTO_TEST_CASE(report_query_sortctl_formats_and_the_stored_events) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Several requests in flight on one connection: send without waiting, then take the replies
+// in the order they come (the bus worker's can come after later requests').
+void send_only(Client& c, const json& req) {
+  c.socket().send(zmq::buffer(req.dump()));
+}
+json next_reply(Client& c) {
+  zmq::pollitem_t it{c.socket().handle(), 0, ZMQ_POLLIN, 0};
+  BOOST_REQUIRE_MESSAGE(zmq::poll(&it, 1, std::chrono::seconds(60)) == 1, "no reply");
+  zmq::message_t m;
+  BOOST_REQUIRE(c.socket().recv(m));
+  return json::parse(m.to_string());
+}
+
 // A report is built by the bus worker, beside the loop: while one is being built
 // (held 2 s here by the tests' knob), the loop keeps answering, and the report's reply comes
 // after the answers to the requests sent behind it, matched by its id.
@@ -193,14 +206,8 @@ BOOST_AUTO_TEST_CASE(a_report_does_not_hold_up_the_loop) {
     Client c(slow.router);
     const json before = wait_state(
         c, [](const json& s) { return s["stats"]["diverted"].get<std::int64_t>() >= 3; });
-    auto send = [&](const json& req) { c.socket().send(zmq::buffer(req.dump())); };
-    auto receive = [&] {
-      zmq::pollitem_t it{c.socket().handle(), 0, ZMQ_POLLIN, 0};
-      BOOST_REQUIRE_MESSAGE(zmq::poll(&it, 1, std::chrono::seconds(60)) == 1, "no reply");
-      zmq::message_t m;
-      BOOST_REQUIRE(c.socket().recv(m));
-      return json::parse(m.to_string());
-    };
+    auto send = [&](const json& req) { send_only(c, req); };
+    auto receive = [&] { return next_reply(c); };
     send({{"cmd", "report"}, {"period", "day"}, {"id", "the-report"}});
     send({{"cmd", "hello"}, {"id", 2}});
     send({{"cmd", "snapshot"}, {"id", 3}});
@@ -229,14 +236,8 @@ BOOST_AUTO_TEST_CASE(a_login_does_not_hold_up_the_loop) {
     Station slow(d, demo_config(d, "rate = 20"), bo);
     Client c(slow.router);
     wait_state(c, [](const json& s) { return s["stats"]["decided"].get<std::int64_t>() >= 1; });
-    auto send = [&](const json& req) { c.socket().send(zmq::buffer(req.dump())); };
-    auto receive = [&] {
-      zmq::pollitem_t it{c.socket().handle(), 0, ZMQ_POLLIN, 0};
-      BOOST_REQUIRE_MESSAGE(zmq::poll(&it, 1, std::chrono::seconds(60)) == 1, "no reply");
-      zmq::message_t m;
-      BOOST_REQUIRE(c.socket().recv(m));
-      return json::parse(m.to_string());
-    };
+    auto send = [&](const json& req) { send_only(c, req); };
+    auto receive = [&] { return next_reply(c); };
     const int guesses = sortd::Sessions::kMaxFailures;
     for (int i = 0; i < guesses; ++i)
       send({{"cmd", "login"}, {"user", "vera"}, {"password", "guess"}, {"id", i}});
